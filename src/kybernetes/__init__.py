@@ -1,0 +1,3 @@
+"""kybernetes: the Kubernetes architecture, built in Python."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from kybernetes.cli import main
+
+sys.exit(main())
