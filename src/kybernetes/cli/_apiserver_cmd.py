@@ -1,0 +1,129 @@
+"""``kyb apiserver`` (and, for now, ``kyb server``): serve the Kubernetes API.
+
+Opens the datastore, serves plain HTTP on a loopback address (TLS and authentication come
+with the security work, so other addresses are refused), writes the admin kubeconfig to
+``DATA_DIR/kubeconfig`` once serving, and shuts down cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import pathlib
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from kybernetes.apiserver import APIServer, write_kubeconfig
+from kybernetes.store import open_store
+
+log = logging.getLogger("kyb.apiserver")
+
+
+def _add_args(p: argparse.ArgumentParser, *, data_dir_default: str | None) -> None:
+    p.add_argument(
+        "--data-dir",
+        default=data_dir_default,
+        required=data_dir_default is None,
+        help="where the store and the admin kubeconfig live"
+        + (" (default: %(default)s)" if data_dir_default else ""),
+    )
+    p.add_argument(
+        "--datastore",
+        help="sqlite://PATH or etcd://HOST:PORT[,HOST:PORT...] (default: sqlite://DATA_DIR/store.db)",
+    )
+    p.add_argument("--bind-address", default="127.0.0.1", help="default: %(default)s")
+    p.add_argument("--port", type=int, default=6443, help="default: %(default)s")
+    p.add_argument("-v", "--verbose", action="store_true", help="log every request")
+
+
+def is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+async def _serve(args: argparse.Namespace, data_dir: pathlib.Path, datastore: str) -> int:
+    store = await open_store(datastore)
+    try:
+        server = APIServer(store, access_log=args.verbose)
+        serving = asyncio.create_task(server.run(args.bind_address, args.port))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, serving.cancel)
+        ready = asyncio.create_task(server.ready.wait())
+        await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
+            ready.cancel()
+        if serving.done():
+            serving.result()  # raises why it stopped (e.g. the port is taken)
+            return 1
+        host = "127.0.0.1" if args.bind_address == "localhost" else args.bind_address
+        if ":" in host:
+            host = f"[{host}]"
+        path = write_kubeconfig(data_dir / "kubeconfig", f"http://{host}:{server.port}")
+        log.info("admin kubeconfig: %s (datastore %s)", path, datastore)
+        print(
+            f"kybernetes API server on http://{host}:{server.port}; KUBECONFIG={path}", flush=True
+        )
+        try:
+            await serving
+        except asyncio.CancelledError:
+            log.info("shutting down")
+        return 0
+    finally:
+        await store.close()
+
+
+def _runner() -> Callable[[Coroutine[Any, Any, int]], int]:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is absent on some platforms
+        return asyncio.run
+
+    def run(main: Coroutine[Any, Any, int]) -> int:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main)
+
+    return run
+
+
+def _run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if not is_loopback(args.bind_address):
+        print(
+            f"kyb: refusing to serve on {args.bind_address}: without TLS and authentication "
+            "the API server only listens on loopback (127.0.0.1, ::1 or localhost)",
+            file=sys.stderr,
+        )
+        return 2
+    data_dir = pathlib.Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    datastore = args.datastore or f"sqlite://{(data_dir / 'store.db').resolve()}"
+    try:
+        return _runner()(_serve(args, data_dir, datastore))
+    except OSError as e:
+        print(f"kyb: cannot serve on {args.bind_address}:{args.port}: {e}", file=sys.stderr)
+        return 1
+
+
+COMMANDS = {
+    "apiserver": (
+        "Serve the Kubernetes API (plain HTTP on loopback) and write an admin kubeconfig.",
+        lambda p: _add_args(p, data_dir_default=None),
+        _run,
+    ),
+    "server": (
+        "Run kybernetes (for now: the API server) with its data in --data-dir.",
+        lambda p: _add_args(p, data_dir_default=".kyb"),
+        _run,
+    ),
+}
