@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
@@ -57,6 +57,16 @@ async def fill(
     await _pool(bodies, lambda b: _post(session, url, b))
 
 
+async def list_pods(session: aiohttp.ClientSession, base: str, namespace: str) -> list[Any]:
+    """The pods of ``namespace`` as the server serves them, by name."""
+    url = f"{base}/api/v1/namespaces/{namespace}/pods"
+    async with session.get(url, headers={"Accept": "application/json"}) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"GET {url}: {resp.status} {await resp.text()}")
+        items: list[Any] = orjson.loads(await resp.read())["items"]
+    return sorted(items, key=lambda o: str(o["metadata"]["name"]))
+
+
 _MARKER = b'{"type":"'
 
 
@@ -75,9 +85,9 @@ class _WatchStream(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         if self.status_ok is None:
@@ -105,7 +115,7 @@ async def watch_fanout(
     namespace: str,
     watchers: int,
     events: int,
-    timeout: float = 120.0,
+    within: float = 120.0,
 ) -> float:
     """Events/s delivered to ``watchers`` watchers of ``namespace`` (an empty one)."""
     loop = asyncio.get_running_loop()
@@ -119,14 +129,13 @@ async def watch_fanout(
     try:
         for _ in range(watchers):
             w, d = asyncio.Event(), asyncio.Event()
-            _, proto = await loop.create_connection(
-                lambda w=w, d=d: _WatchStream(request, events + 1, w, d), "127.0.0.1", port
-            )
+            proto = _WatchStream(request, events + 1, w, d)
+            await loop.create_connection(lambda p=proto: p, "127.0.0.1", port)  # type: ignore[misc]
             streams.append(proto)
             warm.append(w)
             done.append(d)
         url = f"{base}/api/v1/namespaces/{namespace}/pods"
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             # Watches register as their requests arrive: retry the warm-up pod until every
             # stream has seen one (extra warm-up events are not counted).
             extra = 0

@@ -53,8 +53,17 @@ def _reap_all() -> None:
 class ServerProcess:
     """One HTTP server process on ``127.0.0.1:port``, logging to ``log_path``."""
 
-    def __init__(self, name: str, argv: list[str], port: int, log_path: Path, ready: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        log_path: Path,
+        ready: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
+        self.env = env or {}
         self.argv = argv
         self.port = port
         self.log_path = log_path
@@ -62,12 +71,16 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def apiserver(cls, name: str, data_dir: Path, datastore: str) -> ServerProcess:
+    def apiserver(
+        cls, name: str, data_dir: Path, datastore: str, env: dict[str, str] | None = None
+    ) -> ServerProcess:
+        """``kyb apiserver``; ``env`` adds to the environment (e.g. PYTHONPATH: another
+        source tree)."""
         port = free_port()
         data_dir.mkdir(parents=True, exist_ok=True)
         argv = [str(KYB), "apiserver", f"--data-dir={data_dir}", f"--port={port}"]
         argv.append(f"--datastore={datastore}")
-        return cls(name, argv, port, data_dir / "apiserver.log", "/readyz")
+        return cls(name, argv, port, data_dir / "apiserver.log", "/readyz", env)
 
     @classmethod
     def ceiling(cls, log_path: Path) -> ServerProcess:
@@ -84,16 +97,21 @@ class ServerProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    async def start(self, timeout: float = 60.0) -> ServerProcess:
+    def _spawn(self) -> subprocess.Popen[bytes]:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
+            proc = subprocess.Popen(
                 [*_die_with_parent(), *self.argv],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
             )
-        _LIVE[self.proc.pid] = self.proc
-        deadline = time.monotonic() + timeout
+        _LIVE[proc.pid] = proc
+        return proc
+
+    async def start(self, within: float = 60.0) -> ServerProcess:
+        self.proc = self._spawn()
+        deadline = time.monotonic() + within
         while not await asyncio.to_thread(self._answers):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 tail = self.log_path.read_text(errors="replace")[-3000:]

@@ -9,19 +9,20 @@ percentiles (microseconds) of every request of the run. Scripts:
   request once: the cheapest load wrk can make);
 * :func:`get_script`: GET of ``count`` named objects, round robin (requests formatted once
   in ``init``);
-* :func:`update_script`: PUT of ``count`` named pods, round robin, each with a new label
-  value so every update is a real write.
+* :func:`update_script`: PUT of given pods as the server served them (a client's
+  read-modify-write), round robin, each with a new label value so every update is a real
+  write.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -74,22 +75,32 @@ def get_script(path_prefix: str, count: int) -> str:
     )
 
 
-def update_script(path_prefix: str, namespace: str, name_prefix: str, count: int) -> str:
-    # The body around two holes: the name, and a label value that changes each time.
-    template = orjson.dumps(pod(namespace, name="@NAME@", labels={"n": "@SEQ@"})).decode()
-    parts = re.split(r"(@NAME@|@SEQ@)", template)
-    holes = {"@NAME@": "name", "@SEQ@": "tostring(n)"}
-    body = " .. ".join(holes.get(p) or _lua_string(p) for p in parts if p)
+def update_script(path_prefix: str, objects: list[dict[str, Any]], start: int) -> str:
+    """PUTs of ``objects`` (as served, e.g. listed), round robin, unconditional (no
+    resourceVersion), each with label ``n`` set to a new value (counting from ``start``)."""
+    rows = []
+    for obj in objects:
+        body = {**obj, "metadata": {**obj["metadata"]}}
+        meta = body["metadata"]
+        meta.pop("resourceVersion", None)
+        meta["labels"] = {**(meta.get("labels") or {}), "n": "@SEQ@"}
+        before, after = orjson.dumps(body).decode().split('"@SEQ@"')
+        rows.append(
+            f"{{{_lua_string(meta['name'])}, {_lua_string(before + chr(34))}, "
+            f"{_lua_string(chr(34) + after)}}}"
+        )
     return (
         f"local prefix = {_lua_string(path_prefix)}\n"
-        f"local count = {count}\n"
-        "local n = 0\n"
+        "local pods = {\n" + ",\n".join(rows) + "\n}\n"
+        f"local n = {start}\n"
+        "local i = 0\n"
         'local headers = {["Content-Type"] = "application/json", '
         '["Accept"] = "application/json"}\n'
         "request = function()\n"
         "  n = n + 1\n"
-        f'  local name = string.format("{name_prefix}%06d", n % count)\n'
-        f'  return wrk.format("PUT", prefix .. name, headers, {body})\n'
+        "  i = i % #pods + 1\n"
+        "  local p = pods[i]\n"
+        '  return wrk.format("PUT", prefix .. p[1], headers, p[2] .. tostring(n) .. p[3])\n'
         "end\n" + _DONE
     )
 
@@ -115,20 +126,28 @@ class WrkRun:
         return self.requests / self.duration_s
 
 
-async def run_wrk(
-    url: str, script: str, *, connections: int, duration: float, timeout: float = 10.0
-) -> WrkRun:
-    """One wrk run (one thread) against ``url``; raises if wrk fails."""
+def _script_file(script: str) -> Path:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
-        path = Path(f.name)
+        return Path(f.name)
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+async def run_wrk(
+    url: str, script: str, *, connections: int, duration: float, request_timeout: float = 10.0
+) -> WrkRun:
+    """One wrk run (one thread) against ``url``; raises if wrk fails."""
+    path = _script_file(script)
     try:
         proc = await asyncio.create_subprocess_exec(
             WRK,
             "-t1",
             f"-c{connections}",
             f"-d{max(1, round(duration))}s",
-            f"--timeout={timeout:g}s",
+            f"--timeout={request_timeout:g}s",
             "-s",
             str(path),
             url,
@@ -137,7 +156,7 @@ async def run_wrk(
         )
         out, err = await proc.communicate()
     finally:
-        path.unlink(missing_ok=True)
+        _remove(path)
     for line in out.decode(errors="replace").splitlines():
         if line.startswith("WRKJSON "):
             d = json.loads(line[len("WRKJSON ") :])

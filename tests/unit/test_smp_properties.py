@@ -265,7 +265,12 @@ def _blend(data: st.DataObject, a: Any, b: Any) -> Any:
         for name in data.draw(st.permutations(names)):
             options = pool[name]
             if len(options) == 2 and data.draw(st.booleans()):
-                out_list.append(_blend(data, options[0], options[1]))
+                blended = _blend(data, options[0], options[1])
+                # An element never loses its merge key: that is the precondition of
+                # creating a strategic merge patch (upstream's too).
+                if key:
+                    blended[key] = options[0][key]
+                out_list.append(blended)
             else:
                 out_list.append(data.draw(st.sampled_from(options)))
         return out_list

@@ -329,7 +329,8 @@ def _cron(schedule: str = "*/5 * * * *", **spec: Any) -> dict[str, Any]:
         (
             _cron("61 * * * *"),
             [
-                'spec.schedule: Invalid value: "61 * * * *": [61 * * * *] is not acceptable, out of range'
+                'spec.schedule: Invalid value: "61 * * * *": '
+                "[61 * * * *] is not acceptable, out of range"
             ],
         ),
         (

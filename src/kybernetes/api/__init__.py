@@ -4,6 +4,8 @@ Resource registry, the upstream schema, selectors, quantities, names, patches, a
 per-resource create/update strategy (defaulting, validation, status and generation rules).
 """
 
+from kybernetes.api._apply import ApplyConflict, ApplyError, server_side_apply
+from kybernetes.api._apply import Conflict as ApplyConflictItem
 from kybernetes.api._cron import CronError, CronSchedule, parse_schedule
 from kybernetes.api._defaults_pod import apply_priority_class, default_tolerations
 from kybernetes.api._errors import (
@@ -33,6 +35,8 @@ from kybernetes.api._fieldlabels import (
     field_labels_for,
     field_value,
 )
+from kybernetes.api._fieldmanager import update_managed_fields
+from kybernetes.api._fieldpath import FieldSet, path_string
 from kybernetes.api._fields import (
     check_fields,
     decode_strict,
@@ -56,6 +60,11 @@ from kybernetes.api._labelselector import (
     label_selector_from_api,
     label_selector_to_api,
     validate_label_selector,
+)
+from kybernetes.api._managedfields import (
+    default_manager,
+    reset_fields,
+    revert_managed_fields_timestamps,
 )
 from kybernetes.api._names import (
     NameValidator,
@@ -115,6 +124,9 @@ __all__ = [
     "KUBE_VERSION",
     "OMITTED",
     "REGISTRY",
+    "ApplyConflict",
+    "ApplyConflictItem",
+    "ApplyError",
     "CronError",
     "CronSchedule",
     "ErrorType",
@@ -122,6 +134,7 @@ __all__ = [
     "FieldLabels",
     "FieldRequirement",
     "FieldSelector",
+    "FieldSet",
     "Format",
     "LabelOperator",
     "LabelRequirement",
@@ -147,6 +160,7 @@ __all__ = [
     "custom_field_labels",
     "decode_strict",
     "default",
+    "default_manager",
     "default_tolerations",
     "duplicate",
     "escape_field_value",
@@ -180,6 +194,7 @@ __all__ = [
     "parse_label_selector",
     "parse_quantity",
     "parse_schedule",
+    "path_string",
     "pod_qos_class",
     "prepare_for_create",
     "prepare_for_status_update",
@@ -187,6 +202,9 @@ __all__ = [
     "prepare_namespace_finalize",
     "prune_unknown",
     "required",
+    "reset_fields",
+    "revert_managed_fields_timestamps",
+    "server_side_apply",
     "status_causes",
     "strict_decoding_message",
     "strict_errors",
@@ -197,6 +215,7 @@ __all__ = [
     "type_invalid",
     "unescape_field_value",
     "unknown_fields",
+    "update_managed_fields",
     "validate_annotations",
     "validate_create",
     "validate_finalizers",

@@ -39,10 +39,21 @@ def kind(value: Any) -> str:
 
 def deep_copy(value: Any) -> Any:
     """A copy of a JSON value that shares no dict or list with the original."""
+    if isinstance(value, dict | list):
+        # orjson's round trip is about three times faster than the walk below; the walk
+        # still copies what orjson refuses (integers beyond 64 bits, non-string keys).
+        try:
+            return orjson.loads(orjson.dumps(value))
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return _walk_copy(value)
+
+
+def _walk_copy(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: deep_copy(v) for k, v in value.items()}
+        return {k: _walk_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [deep_copy(v) for v in value]
+        return [_walk_copy(v) for v in value]
     return value
 
 
@@ -83,3 +94,29 @@ def render(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return repr(value)
+
+
+def drop_nulls(value: Any) -> Any:
+    """``value`` without object members whose value is ``null``, at any depth.
+
+    Built-in objects never store explicit nulls: upstream decodes into typed structs, where a
+    null member is simply absent. Patches can leave them behind (a merge patch replacing a
+    list keeps nulls inside the new elements), so the API server drops them before storing.
+    Returns ``value`` itself when there is nothing to drop (no copy on the common path).
+    """
+    if isinstance(value, dict):
+        out: dict[str, Any] | None = None
+        for k, v in value.items():
+            nv = drop_nulls(v) if v is not None else None
+            if v is None or nv is not v:
+                if out is None:
+                    out = dict(value)
+                if v is None:
+                    del out[k]
+                else:
+                    out[k] = nv
+        return value if out is None else out
+    if isinstance(value, list):
+        new = [drop_nulls(v) for v in value]
+        return value if all(a is b for a, b in zip(new, value, strict=True)) else new
+    return value

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -57,9 +56,13 @@ ServiceAccountCreator = Callable[[str, Obj], Awaitable[object]]
 Sleep = Callable[[float], Awaitable[None]]
 
 
+#: Suffixes need to be unlikely to collide, not unguessable: no syscall per draw.
+_SUFFIX_RANDOM = random.Random()
+
+
 def random_suffix() -> str:
     """Five characters, as upstream's name generator draws them."""
-    return "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
+    return "".join(_SUFFIX_RANDOM.choices(_NAME_ALPHABET, k=5))
 
 
 def token_volume(name: str) -> Obj:

@@ -69,7 +69,10 @@ def check(
         return obj, []
     unknown, type_errors = check_fields(obj, node)
     if type_errors:
-        name = str((obj.get("metadata") or {}).get("name") or "")
+        # The type errors may be in metadata itself: read the name only from a real object.
+        meta = obj.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        name = name if isinstance(name, str) else ""
         raise errors.invalid(kind or info.kind, info.group, name, type_errors)
     messages = strict_messages
     if messages is None:

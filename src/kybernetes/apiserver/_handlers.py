@@ -3,9 +3,10 @@
 ``/api/v1/...`` and ``/apis/{group}/{version}/...`` both land in :meth:`Handlers.dispatch`,
 which parses the target (``_request.parse_target``), checks the verb is served, and calls
 the verb: get, list, watch, create, update, patch, delete, deletecollection, and the
-``status``, ``scale`` and ``finalize`` subresources. Handlers only translate between HTTP
-and :class:`~kybernetes.apiserver._storage.ResourceStorage`; every failure leaves as a
-Status (see :func:`guarded`).
+``status``, ``scale`` and ``finalize`` subresources (the others, from binding to proxy,
+are :mod:`._subresources`'s). Handlers only translate between HTTP and
+:class:`~kybernetes.apiserver._storage.ResourceStorage`; every failure leaves as a Status
+(see :func:`guarded`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from aiohttp import web
 
 from kybernetes import store as st
 from kybernetes.api import Registry, ResourceInfo
+from kybernetes.api._fieldselector import escape_field_value
 from kybernetes.apiserver import _errors as errors
 from kybernetes.apiserver import _fieldcheck as fieldcheck
+from kybernetes.apiserver import _partial as partial
+from kybernetes.apiserver._apply import check_patch_options, serve_apply
+from kybernetes.apiserver._apply_scale import serve_scale_apply
 from kybernetes.apiserver._list import list_objects
+from kybernetes.apiserver._managed import tracker_for
 from kybernetes.apiserver._options import (
     ListOptions,
     WriteOptions,
@@ -39,10 +45,12 @@ from kybernetes.apiserver._render import (
     table_event_encoder,
 )
 from kybernetes.apiserver._request import (
+    APPLY_PATCH,
     JSON,
     OUTPUT_JSON,
     Output,
     Target,
+    check_identity,
     check_kind,
     decode,
     decode_object,
@@ -53,6 +61,7 @@ from kybernetes.apiserver._request import (
 )
 from kybernetes.apiserver._scale import SCALE_API_VERSION, SCALE_KIND, apply_scale, to_scale
 from kybernetes.apiserver._storage import FINALIZE, MAIN, SCALE, STATUS, ResourceStorage
+from kybernetes.apiserver._subresources import Subresources
 from kybernetes.apiserver._watch import serve_watch
 from kybernetes.apiserver._watchcache import WatchCache
 
@@ -102,6 +111,8 @@ class Handlers:
     ) -> None:
         self.registry = registry
         self.resources = resources
+        #: binding, eviction, log, exec, proxy... (see ._subresources).
+        self.extra = Subresources(resources, self)
 
     async def core(self, request: web.Request) -> web.StreamResponse:
         return await self.dispatch(request, "", "v1", request.match_info["path"])
@@ -113,11 +124,17 @@ class Handlers:
     async def dispatch(
         self, request: web.Request, group: str, version: str, path: str
     ) -> web.StreamResponse:
+        special = self.extra.match_path(group, path)
+        if special is not None:
+            return await special(request)
         target = parse_target(self.registry, group, version, path)
         info = target.info
         res = self.resources[(info.group, info.version, info.plural)]
         method = request.method
         if target.subresource:
+            extra = self.extra.handler_for(target)
+            if extra is not None:
+                return await extra(request, res, target)
             if method not in _SUBRESOURCE_METHODS.get(target.subresource, ()):
                 if target.subresource not in _SUBRESOURCE_METHODS:
                     raise errors.APIError(
@@ -128,11 +145,15 @@ class Handlers:
                     )
                 raise errors.method_not_allowed()
             return await self._subresource(request, res, target)
+        if target.watch and method != "GET":
+            raise errors.method_not_allowed()
         if target.name:
             verb = _VERB_OF_METHOD.get(method)
             if verb is None or verb not in target.info.verbs:
                 raise errors.method_not_allowed()
             if method == "GET":
+                if target.watch:
+                    return await self._watch_one(request, res, target)
                 return await self.get(request, res, target)
             if method == "PUT":
                 return await self.update(request, res, target, MAIN)
@@ -192,7 +213,7 @@ class Handlers:
             except ValueError:
                 raise errors.bad_request(f'invalid resource version "{rv}"') from None
         try:
-            return cache.revision >= await cache.store.current_revision()
+            return cache.revision >= await cache.store_revision()
         except st.StoreError as e:
             raise errors.from_store_error(e, res.info) from None
 
@@ -203,6 +224,18 @@ class Handlers:
         result = await list_objects(res.cache, target.namespace, opts)
         return list_response(target.info, result, output, request.query)
 
+    async def _watch_one(
+        self, request: web.Request, res: Resource, target: Target
+    ) -> web.StreamResponse:
+        """``/watch/.../{name}``: the collection's watch narrowed to that one name."""
+        self._require(target, "watch")
+        query = dict(request.query)
+        only = f"metadata.name={escape_field_value(target.name)}"
+        given = query.get("fieldSelector", "")
+        query["fieldSelector"] = f"{only},{given}" if given else only
+        opts = parse_list_options(target.info, query, watch=True)
+        return await self.watch(request, res, replace(target, name=""), opts)
+
     async def watch(
         self, request: web.Request, res: Resource, target: Target, opts: ListOptions
     ) -> web.StreamResponse:
@@ -210,6 +243,16 @@ class Handlers:
         if output.table:
             encode = table_event_encoder(target.info, output, request.query)
             return await serve_watch(request, res.cache, target.namespace, opts, encode=encode)
+        if output.partial:
+            version = output.partial_version
+            return await serve_watch(
+                request,
+                res.cache,
+                target.namespace,
+                opts,
+                encode=partial.event_encoder(version),
+                bookmark_info=partial.bookmark_info(target.info, version),
+            )
         return await serve_watch(request, res.cache, target.namespace, opts)
 
     # -- writes --------------------------------------------------------------------------
@@ -238,7 +281,12 @@ class Handlers:
         output = negotiate(request.headers.get("Accept"), table_allowed=False)
         wopts = parse_write_options(request.query)
         obj, warnings = await self._body(request, target.info, wopts)
-        created = await res.storage.create(target.namespace or "", obj, dry_run=wopts.dry_run)
+        fields = tracker_for(
+            target.info, MAIN, wopts.field_manager, request.headers.get("User-Agent")
+        )
+        created = await res.storage.create(
+            target.namespace or "", obj, dry_run=wopts.dry_run, fields=fields
+        )
         return object_response(target.info, created, output, status=201, warnings=warnings)
 
     async def update(
@@ -247,12 +295,16 @@ class Handlers:
         output = negotiate(request.headers.get("Accept"), table_allowed=False)
         wopts = parse_write_options(request.query)
         obj, warnings = await self._body(request, target.info, wopts)
+        fields = tracker_for(
+            target.info, subresource, wopts.field_manager, request.headers.get("User-Agent")
+        )
         stored, created = await res.storage.update(
             target.namespace or "",
             target.name,
             obj,
             subresource=subresource,
             dry_run=wopts.dry_run,
+            fields=fields,
         )
         status = 201 if created else 200
         return object_response(target.info, stored, output, status=status, warnings=warnings)
@@ -260,9 +312,12 @@ class Handlers:
     async def patch(
         self, request: web.Request, res: Resource, target: Target, subresource: str
     ) -> web.Response:
+        content_type = media_type(request.headers.get("Content-Type"))
+        if content_type == APPLY_PATCH:
+            return await serve_apply(request, res.storage, target, subresource)
         output = negotiate(request.headers.get("Accept"), table_allowed=False)
         wopts = parse_write_options(request.query)
-        content_type = media_type(request.headers.get("Content-Type"))
+        check_patch_options(content_type, request.query, wopts)
         patch = decode_patch(await read_body(request), content_type)
         info = target.info
         node = fieldcheck.node_for(info)
@@ -274,14 +329,19 @@ class Handlers:
             if patched.get("kind") != info.kind or patched.get("apiVersion") != info.api_version:
                 raise errors.bad_request("a patch may not change the kind or apiVersion")
             patched, warnings = fieldcheck.check(info, patched, wopts.field_validation)
+            check_identity(patched, target)
             return patched
 
+        fields = tracker_for(
+            info, subresource, wopts.field_manager, request.headers.get("User-Agent")
+        )
         stored, _ = await res.storage.guaranteed_update(
             target.namespace or "",
             target.name,
             compute,
             subresource=subresource,
             dry_run=wopts.dry_run,
+            fields=fields,
         )
         return object_response(info, stored, output, warnings=warnings)
 
@@ -371,6 +431,9 @@ class Handlers:
 
         else:
             content_type = media_type(request.headers.get("Content-Type"))
+            if content_type == APPLY_PATCH:
+                return await serve_scale_apply(request, res.storage, target)
+            check_patch_options(content_type, request.query, wopts)
             patch = decode_patch(await read_body(request), content_type)
             node = fieldcheck.node_for(info, SCALE_KIND)
 
@@ -382,7 +445,9 @@ class Handlers:
                 )
                 return apply_scale(info, current, patched)
 
+        # Scale writes are recorded on the workload, under the "scale" subresource.
+        fields = tracker_for(info, SCALE, wopts.field_manager, request.headers.get("User-Agent"))
         stored, _ = await res.storage.guaranteed_update(
-            ns, target.name, compute, subresource=MAIN, dry_run=wopts.dry_run
+            ns, target.name, compute, subresource=MAIN, dry_run=wopts.dry_run, fields=fields
         )
         return object_response(info, to_scale(info, stored), output, warnings=warnings)

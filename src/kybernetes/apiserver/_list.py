@@ -45,6 +45,8 @@ class ListResult:
     revision: int
     continue_token: str = ""
     remaining: int | None = None
+    #: The items' JSON, comma-joined, when the cache already has it.
+    joined: bytes | None = None
 
 
 async def list_objects(cache: WatchCache, namespace: str | None, opts: ListOptions) -> ListResult:
@@ -73,16 +75,16 @@ async def list_objects(cache: WatchCache, namespace: str | None, opts: ListOptio
 
 async def _current_revision(cache: WatchCache) -> int:
     try:
-        return await cache.store.current_revision()
+        return await cache.store_revision()
     except st.StoreError as e:
         raise errors.from_store_error(e, cache.info) from None
 
 
 def _from_cache(cache: WatchCache, namespace: str | None, opts: ListOptions) -> ListResult:
     items, revision = cache.snapshot(namespace)
-    if not opts.selects_everything:
-        items = [o for o in items if opts.matches(o)]
-    return ListResult(items, revision)
+    if opts.selects_everything:
+        return ListResult(items, revision, joined=cache.snapshot_json(namespace))
+    return ListResult([o for o in items if opts.matches(o)], revision)
 
 
 async def _from_store(
@@ -165,4 +167,7 @@ def list_body(info: ResourceInfo, result: ListResult) -> bytes:
     if result.remaining is not None:
         meta["remainingItemCount"] = result.remaining
     head = orjson.dumps({"kind": info.list_kind, "apiVersion": info.api_version, "metadata": meta})
-    return b"".join((head[:-1], b',"items":[', b",".join(o.raw for o in result.items), b"]}"))
+    joined = result.joined
+    if joined is None:
+        joined = b",".join(o.raw for o in result.items)
+    return b"".join((head[:-1], b',"items":[', joined, b"]}"))

@@ -38,14 +38,23 @@ def _bool(query: Query, name: str) -> bool | None:
     raise errors.bad_request(f'invalid value for {name}: "{raw}": must be true or false')
 
 
+#: Query integers are int64 upstream; larger ones would overflow the store and datetimes.
+_INT64 = range(-(2**63), 2**63)
+#: The longest grace period honoured (about 68 years): later deadlines are not dates.
+MAX_GRACE_PERIOD = 2**31 - 1
+
+
 def _int(query: Query, name: str) -> int | None:
     raw = query.get(name)
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise errors.bad_request(f'invalid value for {name}: "{raw}": not an integer') from None
+    if value not in _INT64:
+        raise errors.bad_request(f'invalid value for {name}: "{raw}": value out of range')
+    return value
 
 
 def _meta_invalid(kind: str, errs: list[FieldError]) -> errors.APIError:
@@ -111,7 +120,7 @@ def parse_list_options(info: ResourceInfo, query: Query, *, watch: bool = False)
     errs: list[FieldError] = []
     if rv and rv != "0":
         try:
-            if int(rv) <= 0:
+            if not 0 < int(rv) < 2**63:
                 raise ValueError
         except ValueError:
             raise errors.bad_request(f'invalid resource version "{rv}"') from None
@@ -203,8 +212,15 @@ def parse_delete_options(query: Query, body: Mapping[str, Any] | None) -> Delete
     if not isinstance(pre, Mapping):
         raise errors.bad_request("preconditions must be an object")
     errs: list[FieldError] = []
-    if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool)):
+    if grace is not None and (
+        not isinstance(grace, int) or isinstance(grace, bool) or grace not in _INT64
+    ):
         raise errors.bad_request("gracePeriodSeconds must be an integer")
+    if policy is not None and not isinstance(policy, str):
+        raise errors.bad_request("propagationPolicy must be a string")
+    for key in ("uid", "resourceVersion"):
+        if pre.get(key) is not None and not isinstance(pre.get(key), str):
+            raise errors.bad_request(f"preconditions.{key} must be a string")
     if policy is not None and policy not in PROPAGATION_POLICIES:
         errs.append(not_supported("propagationPolicy", policy, PROPAGATION_POLICIES))
     if orphan is not None and not isinstance(orphan, bool):
@@ -221,6 +237,8 @@ def parse_delete_options(query: Query, body: Mapping[str, Any] | None) -> Delete
         raise _meta_invalid("DeleteOptions", errs)
     if grace is not None and grace < 0:
         grace = 1  # upstream treats negative grace periods as one second
+    if grace is not None:
+        grace = min(grace, MAX_GRACE_PERIOD)
     return DeleteOptions(
         grace_period_seconds=grace,
         propagation_policy=policy,

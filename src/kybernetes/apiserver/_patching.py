@@ -1,9 +1,10 @@
 """PATCH bodies: decode by content type and apply to the current object. Pure.
 
 JSON patch, JSON merge patch and strategic merge patch go through ``kybernetes.api``
-(list semantics from the schema). Server-side apply is answered with a clear 415 until it
-exists. Malformed patches are 400; patches that do not apply (a failed ``test``, a path
-that is not there) are 422, as upstream.
+(list semantics from the schema). Server-side apply has its own path (:mod:`._apply`,
+:mod:`._apply_scale`) and is refused here with a 415 should it ever arrive. Malformed
+patches are 400; patches that do not apply (a failed ``test``, a path that is not there)
+are 422, as upstream.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from kybernetes.api import (
     apply_merge_patch,
     apply_strategic_merge_patch,
 )
+from kybernetes.api._jsonvalue import drop_nulls
 from kybernetes.apiserver import _errors as errors
+from kybernetes.apiserver import _nesting as nesting
 from kybernetes.apiserver._request import (
     APPLY_PATCH,
     JSON_PATCH,
@@ -35,8 +38,7 @@ def decode_patch(raw: bytes, content_type: str) -> Any:
         raise errors.APIError(
             415,
             "UnsupportedMediaType",
-            "server-side apply (application/apply-patch+yaml) is not supported by this "
-            "server yet; use client-side apply (kubectl apply without --server-side)",
+            "server-side apply (application/apply-patch+yaml) is not supported on this endpoint",
         )
     if content_type not in SUPPORTED:
         raise errors.unsupported_media_type(content_type, (*SUPPORTED, APPLY_PATCH))
@@ -44,6 +46,7 @@ def decode_patch(raw: bytes, content_type: str) -> Any:
         patch = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
         raise errors.bad_request(f"error decoding patch: {e}") from None
+    nesting.check_value(patch, raw)
     if content_type == JSON_PATCH:
         if not isinstance(patch, list):
             raise errors.bad_request(
@@ -71,4 +74,6 @@ def apply_patch(
         raise errors.APIError(422, "Invalid", str(e)) from None
     if not isinstance(result, dict):
         raise errors.APIError(422, "Invalid", "the patch result is not a JSON object")
+    result = drop_nulls(result)
+    assert isinstance(result, dict)
     return result

@@ -15,6 +15,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from kybernetes.api import ResourceInfo
+from kybernetes.apiserver import _partial as partial
 from kybernetes.apiserver._codec import CachedObject
 from kybernetes.apiserver._errors import APIError
 from kybernetes.apiserver._list import ListResult, list_body
@@ -28,9 +29,23 @@ def include_object(query: Mapping[str, str]) -> IncludeObject:
     return _INCLUDE.get(query.get("includeObject", ""), "Metadata")
 
 
+#: Warnings quote user input (unknown field names), so they are bounded as KEP-1693 bounds
+#: them: each cut to 256 characters, at most 4 KiB of them per response.
+_WARNING_CHARS, _WARNINGS_TOTAL = 256, 4096
+#: Control characters cannot go in a header (aiohttp refuses to send the response at all).
+_HEADER_UNSAFE = {c: " " for c in [*range(0x20), 0x7F]}
+
+
 def warning_headers(warnings: Iterable[str]) -> CIMultiDict[str]:
     headers: CIMultiDict[str] = CIMultiDict()
+    total = 0
     for text in warnings:
+        if len(text) > _WARNING_CHARS:
+            text = text[: _WARNING_CHARS - 3] + "..."
+        text = text.translate(_HEADER_UNSAFE)
+        total += len(text)
+        if total > _WARNINGS_TOTAL:
+            break
         escaped = text.replace("\\", "\\\\").replace('"', '\\"')
         headers.add("Warning", f'299 - "{escaped}"')
     return headers
@@ -40,9 +55,9 @@ def _response(
     body: bytes, status: int, content_type: str, warnings: Sequence[str] = ()
 ) -> web.Response:
     headers = warning_headers(warnings) if warnings else None
-    response = web.Response(body=body, status=status, headers=headers)
-    response.content_type = content_type
-    return response
+    # The constructor sets the header directly; the ``content_type`` property would parse
+    # and regenerate it on every response.
+    return web.Response(body=body, status=status, headers=headers, content_type=content_type)
 
 
 def raw_json_response(body: bytes) -> web.Response:
@@ -72,6 +87,8 @@ def object_response(
     query: Mapping[str, str] | None = None,
 ) -> web.Response:
     """One object, or its one-row Table when the client asked for a Table of ``info``."""
+    if output.partial:
+        return partial.object_response(obj, output.partial, output.partial_version)
     if output.table and obj.get("kind") == info.kind:
         doc = to_table(info, [obj], include_object=include_object(query or {}))
         body, content_type = _encode(_table(doc, output), output)
@@ -83,6 +100,8 @@ def object_response(
 def list_response(
     info: ResourceInfo, result: ListResult, output: Output, query: Mapping[str, str]
 ) -> web.Response:
+    if output.partial:
+        return partial.list_response(result, output.partial, output.partial_version)
     if output.table:
         meta: dict[str, Any] = {"resourceVersion": str(result.revision)}
         if result.continue_token:

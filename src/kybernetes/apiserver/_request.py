@@ -17,6 +17,7 @@ from aiohttp import web
 
 from kybernetes.api import Registry, ResourceInfo
 from kybernetes.apiserver import _errors as errors
+from kybernetes.apiserver import _nesting as nesting
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -136,15 +137,20 @@ def decode(raw: bytes, content_type: str) -> Any:
             value = yaml.load(raw, Loader=_YamlLoader)
         except yaml.YAMLError as e:
             raise errors.bad_request(f"error converting YAML to JSON: yaml: {e}") from None
+        except RecursionError:  # the pure-Python composer recurses once per level
+            raise nesting.too_deep() from None
+        nesting.check_value(value, raw, aliases=True)
         if not _jsonable(value):
             raise errors.bad_request("error converting YAML to JSON: not representable as JSON")
         return value
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
         if not raw.strip():
             raise errors.bad_request("the request body is empty") from None
         raise errors.bad_request(f"couldn't get version/kind; json parse error: {e}") from None
+    nesting.check_value(value, raw)
+    return value
 
 
 def decode_object(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -184,15 +190,37 @@ def check_kind(obj: dict[str, Any], kind: str, api_version: str) -> None:
         )
 
 
+def check_identity(obj: dict[str, Any], target: Target) -> None:
+    """400 unless ``obj`` (a patched object) still has the name and namespace of the URL,
+    as upstream checks after applying a patch: a patch cannot rename or move an object."""
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    name = meta.get("name")
+    if name != target.name:
+        shown = name if isinstance(name, str) else ""
+        raise errors.bad_request(
+            f"the name of the object ({shown}) does not match the name on the URL ({target.name})"
+        )
+    namespace = meta.get("namespace")
+    if target.namespace and namespace and namespace != target.namespace:
+        raise errors.bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+
+
 # -- the response format ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """How to render: plain objects as JSON or YAML, or a ``meta.k8s.io`` Table."""
+    """How to render: plain objects as JSON or YAML, or a ``meta.k8s.io`` Table, or only
+    their metadata (``partial``: PartialObjectMetadata or PartialObjectMetadataList, see
+    ``_partial``)."""
 
     table: str = ""  # "", "v1" or "v1beta1"
     yaml: bool = False
+    partial: str = ""
+    partial_version: str = ""
 
 
 OUTPUT_JSON = Output()
@@ -235,14 +263,16 @@ def _negotiate(accept: str, table_allowed: bool) -> Output:
         if q <= 0:
             continue
         if "as" in params:
-            table = (
+            meta_type = (
                 media == JSON
-                and params.get("as") == "Table"
                 and params.get("g") == "meta.k8s.io"
                 and params.get("v") in ("v1", "v1beta1")
             )
-            if table and table_allowed:
-                return Output(table=params["v"])
+            if meta_type and table_allowed:
+                if params.get("as") == "Table":
+                    return Output(table=params["v"])
+                if params.get("as") in ("PartialObjectMetadata", "PartialObjectMetadataList"):
+                    return Output(partial=params["as"], partial_version=params["v"])
             continue
         if media in (JSON, "application/*", "*/*"):
             return OUTPUT_JSON

@@ -2,9 +2,12 @@
 
 :meth:`APIServer.run` is the whole life of a server in one coroutine: it starts one watch
 cache per resource (structured, in a TaskGroup), waits until every cache has listed,
-creates the system namespaces, then serves HTTP until cancelled. Cancelling it is the
-graceful shutdown: open watches end, the listener closes, the caches stop. ``ready`` is
-set once it serves; ``port`` is the bound port (useful with port 0).
+creates the system namespaces, does admission's start-up work (default service accounts,
+quota recounts, allocation repair, the ``kubernetes`` service; see
+:mod:`._admission_startup`, which also runs periodically), then serves HTTP until
+cancelled. Cancelling it is the graceful shutdown: open watches end, the listener closes,
+the caches stop. ``ready`` is set once it serves; ``port`` is the bound port (useful with
+port 0).
 """
 
 from __future__ import annotations
@@ -22,11 +25,16 @@ from aiohttp import web
 from kybernetes import store as st
 from kybernetes.api import REGISTRY, Registry
 from kybernetes.apiserver import _errors as errors
-from kybernetes.apiserver._admission import SYSTEM_NAMESPACES, Chain, NamespaceLifecycle
+from kybernetes.apiserver._admission import SYSTEM_NAMESPACES
+from kybernetes.apiserver._admission_startup import maintain_admission, start_admission
+from kybernetes.apiserver._admission_wiring import AdmissionWiring
+from kybernetes.apiserver._allocator_ranges import DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR
 from kybernetes.apiserver._discovery import Discovery, version_info_bytes
 from kybernetes.apiserver._handlers import Handlers, Resource, guarded
+from kybernetes.apiserver._httperrors import errors_as_status
 from kybernetes.apiserver._openapi import OpenAPIv3, default_openapi
 from kybernetes.apiserver._render import status_response
+from kybernetes.apiserver._revision import RevisionReader
 from kybernetes.apiserver._storage import ResourceStorage
 from kybernetes.apiserver._strategy import strategy_for
 from kybernetes.apiserver._watchcache import DEFAULT_WINDOW, WatchCache
@@ -36,6 +44,11 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 #: Extra room above the 3 MiB body limit so our own check (with its Status) answers first.
 _CLIENT_MAX_SIZE = errors.MAX_REQUEST_BODY + 1024 * 1024
+#: Long selectors make long URLs: accept request lines up to Go's default header budget
+#: (1 MiB, what kube-apiserver allows) instead of aiohttp's 8 KiB, whose plain-text 400
+#: no client can decode. Single header lines (tokens, cookies) stay smaller.
+_MAX_REQUEST_LINE = 1024 * 1024
+_MAX_HEADER_LINE = 64 * 1024
 
 
 class APIServer:
@@ -48,6 +61,8 @@ class APIServer:
         window: int = DEFAULT_WINDOW,
         openapi: OpenAPIv3 | None = None,
         access_log: bool = False,
+        service_cidr: str = DEFAULT_SERVICE_CIDR,
+        node_port_range: str = DEFAULT_NODE_PORT_RANGE,
     ) -> None:
         self.store = store
         self.access_log = access_log
@@ -55,12 +70,34 @@ class APIServer:
         self.resources: dict[tuple[str, str, str], Resource] = {}
         self.ready = asyncio.Event()
         self.port = 0
-        lifecycle = NamespaceLifecycle(self._get_namespace)
-        admission = Chain([lifecycle])
+        self.admission = AdmissionWiring(
+            store,
+            self.resources,
+            self._get_namespace,
+            registry=registry,
+            clock=clock,
+            service_cidr=service_cidr,
+            node_port_range=node_port_range,
+        )
+        # Consistent reads of every resource share store round trips for the revision.
+        revisions = RevisionReader(store.current_revision)
         for info in registry:
             strategy = strategy_for(info)
-            cache = WatchCache(store, info, fields_of=strategy.selectable_fields, window=window)
-            storage = ResourceStorage(store, strategy, admission, clock=clock)
+            cache = WatchCache(
+                store,
+                info,
+                fields_of=strategy.selectable_fields,
+                window=window,
+                current_revision=revisions.current,
+            )
+            storage = ResourceStorage(
+                store,
+                strategy,
+                self.admission.validating,
+                clock=clock,
+                pipeline=self.admission.pipeline_for(info),
+                cache=cache,
+            )
             self.resources[(info.group, info.version, info.plural)] = Resource(info, storage, cache)
         self.discovery = Discovery(registry)
         self.openapi = openapi if openapi is not None else default_openapi()
@@ -98,7 +135,7 @@ class APIServer:
     # -- HTTP ----------------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=_CLIENT_MAX_SIZE)
+        app = web.Application(client_max_size=_CLIENT_MAX_SIZE, middlewares=[errors_as_status])
         r = app.router
         h = self.handlers
         # The resource routes first: nearly every request is one of them.
@@ -191,8 +228,20 @@ class APIServer:
                 tasks.create_task(resource.cache.run(), name=f"watchcache {resource.info.plural}")
             await asyncio.gather(*(r.cache.ready.wait() for r in self.resources.values()))
             await self._ensure_system_namespaces()
+            address, bound_port = sock.getsockname()[:2]
+            await start_admission(self.admission, address=address, port=bound_port)
+            tasks.create_task(
+                maintain_admission(self.admission, address=address, port=bound_port),
+                name="admission maintenance",
+            )
             access = logging.getLogger("aiohttp.access") if self.access_log else None
-            runner = web.AppRunner(self.app, access_log=access, shutdown_timeout=1.0)
+            runner = web.AppRunner(
+                self.app,
+                access_log=access,
+                shutdown_timeout=1.0,
+                max_line_size=_MAX_REQUEST_LINE,
+                max_field_size=_MAX_HEADER_LINE,
+            )
             await runner.setup()
             try:
                 self.port = sock.getsockname()[1]

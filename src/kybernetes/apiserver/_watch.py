@@ -37,7 +37,9 @@ from kybernetes.apiserver._watchcache import (
     ADDED,
     DELETED,
     MODIFIED,
+    TICK,
     CacheEvent,
+    Tick,
     WatchCache,
     Watcher,
 )
@@ -108,8 +110,11 @@ async def serve_watch(
     encode: ObjectEncoder = raw_object,
     content_type: str = "application/json",
     headers: dict[str, str] | None = None,
+    bookmark_info: ResourceInfo | None = None,
 ) -> web.StreamResponse:
-    """Stream the watch ``opts`` describes until it times out or the client leaves."""
+    """Stream the watch ``opts`` describes until it times out or the client leaves.
+    Bookmarks name ``bookmark_info``'s kind (default: the cache's resource)."""
+    bookmarks = bookmark_info or cache.info
     loop = asyncio.get_running_loop()
     deadline = loop.time() + _timeout(opts)
     rv = opts.resource_version
@@ -143,7 +148,7 @@ async def serve_watch(
         await response.prepare(request)
         lines = [event_line(ADDED, encode(o)) for o in initial]
         if watcher is not None and opts.send_initial_events:
-            lines.append(bookmark_line(cache.info, after, initial_end=True))
+            lines.append(bookmark_line(bookmarks, after, initial_end=True))
         for event in backlog:
             seen = filter_event(event, namespace, opts)
             if seen is not None:
@@ -153,7 +158,9 @@ async def serve_watch(
             await response.write(b"".join(lines))
         if watcher is None:
             return response
-        await _pump(request, response, cache, watcher, namespace, opts, encode, deadline, after)
+        await _pump(
+            request, response, cache, watcher, namespace, opts, encode, deadline, after, bookmarks
+        )
     except ConnectionResetError:
         pass  # the client went away
     finally:
@@ -172,42 +179,58 @@ async def _pump(
     encode: ObjectEncoder,
     deadline: float,
     last_sent: int,
+    bookmarks: ResourceInfo,
 ) -> None:
     loop = asyncio.get_running_loop()
     queue = watcher.queue
     next_bookmark = loop.time() + BOOKMARK_INTERVAL
-    while True:
-        now = loop.time()
-        if now >= deadline:
-            return
-        if opts.allow_watch_bookmarks and now >= next_bookmark and queue.empty():
-            # Everything up to the cache's revision has been queued (dispatch is
-            # synchronous), and the queue is empty: the bookmark cannot overtake an event.
-            last_sent = max(last_sent, cache.revision)
-            await response.write(bookmark_line(cache.info, last_sent))
-            next_bookmark = now + BOOKMARK_INTERVAL
-        wait = min(deadline, next_bookmark if opts.allow_watch_bookmarks else deadline) - now
-        try:
-            event = await asyncio.wait_for(queue.get(), max(min(wait, _LIVENESS_INTERVAL), 0))
-        except TimeoutError:
-            transport = request.transport
-            if transport is None or transport.is_closing():
-                return
-            continue
-        lines = []
-        ended = False
+    # The pump looks at the clock (deadline, bookmarks, whether the client is still there)
+    # when a timer pokes it. One timer serves many waits: a timeout per wait would cost a
+    # timer (and with wait_for a task) for every event, on every watch.
+    timer: asyncio.TimerHandle | None = None
+    wake_at = 0.0
+    try:
         while True:
-            if event is None:
-                ended = True
-                break
-            seen = filter_event(event, namespace, opts)
-            if seen is not None:
-                lines.append(event_line(seen[0], encode(seen[1])))
-            last_sent = max(last_sent, event.revision)
-            if queue.empty():
-                break
-            event = queue.get_nowait()
-        if lines:
-            await response.write(b"".join(lines))
-        if ended:
-            return
+            now = loop.time()
+            if now >= deadline:
+                return
+            if opts.allow_watch_bookmarks and now >= next_bookmark and queue.empty():
+                # Everything up to the cache's revision has been queued (dispatch is
+                # synchronous), and the queue is empty: the bookmark cannot overtake an event.
+                last_sent = max(last_sent, cache.revision)
+                await response.write(bookmark_line(bookmarks, last_sent))
+                next_bookmark = now + BOOKMARK_INTERVAL
+            if wake_at <= now:
+                wake_at = min(deadline, now + _LIVENESS_INTERVAL)
+                if opts.allow_watch_bookmarks and next_bookmark > now:
+                    wake_at = min(wake_at, next_bookmark)
+                if timer is not None:
+                    timer.cancel()
+                timer = loop.call_at(wake_at, watcher.poke)
+            event = await queue.get()
+            if event is TICK:
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    return
+                continue
+            lines = []
+            ended = False
+            while True:
+                if event is None:
+                    ended = True
+                    break
+                if not isinstance(event, Tick):
+                    seen = filter_event(event, namespace, opts)
+                    if seen is not None:
+                        lines.append(event_line(seen[0], encode(seen[1])))
+                    last_sent = max(last_sent, event.revision)
+                if queue.empty():
+                    break
+                event = queue.get_nowait()
+            if lines:
+                await response.write(b"".join(lines))
+            if ended:
+                return
+    finally:
+        if timer is not None:
+            timer.cancel()

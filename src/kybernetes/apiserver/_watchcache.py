@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import logging
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from kybernetes import store
@@ -64,15 +65,33 @@ class CacheEvent:
         return self.obj.revision
 
 
+class Tick:
+    """What :meth:`Watcher.poke` queues: no event, only a wake-up for the consumer."""
+
+    __slots__ = ()
+
+
+TICK = Tick()
+
+
 @dataclass(eq=False, slots=True)
 class Watcher:
-    """A registered consumer of live events with revisions above ``after``."""
+    """A registered consumer of live events with revisions above ``after``.
+
+    Its queue holds events, :data:`TICK` wake-ups (:meth:`poke`) and finally None (ended).
+    """
 
     after: int
-    queue: asyncio.Queue[CacheEvent | None] = field(
+    queue: asyncio.Queue[CacheEvent | Tick | None] = field(
         default_factory=lambda: asyncio.Queue(WATCHER_QUEUE)
     )
     ended: bool = False
+
+    def poke(self) -> None:
+        """Wake the consumer without an event (a full queue wakes it anyway)."""
+        if not self.ended:
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.put_nowait(TICK)
 
     def _deliver(self, event: CacheEvent) -> bool:
         if self.ended or event.revision <= self.after:
@@ -101,8 +120,12 @@ class WatchCache:
         fields_of: FieldsOf = basic_fields,
         window: int = DEFAULT_WINDOW,
         retry_delay: float = 1.0,
+        current_revision: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self.store = store_
+        #: How consistent reads learn the store's current revision (shared by every cache
+        #: of a server, see :mod:`._revision`); the store's own call by default.
+        self.store_revision = current_revision or store_.current_revision
         self.info = info
         self.prefix = resource_prefix(info)
         self.fields_of = fields_of
@@ -112,6 +135,8 @@ class WatchCache:
         self._objects: dict[str, dict[str, CachedObject]] = {}
         self._count = 0
         self._sorted: dict[str | None, list[CachedObject]] = {}
+        #: The same lists' served JSON, comma-joined (a LIST body is then one concatenation).
+        self._joined: dict[str | None, bytes] = {}
         self._window: deque[CacheEvent] = deque()
         self._window_size = window
         #: Every event with a revision above this is in the window.
@@ -144,6 +169,14 @@ class WatchCache:
                 items = sorted(self._objects.get(ns, {}).values(), key=_key)
             self._sorted[ns] = items
         return items, self.revision
+
+    def snapshot_json(self, namespace: str | None = None) -> bytes:
+        """The JSON of :meth:`snapshot`'s objects, comma-joined; kept until they change."""
+        ns = namespace if (self.info.namespaced and namespace) else None
+        joined = self._joined.get(ns)
+        if joined is None:
+            joined = self._joined[ns] = b",".join(o.raw for o in self.snapshot(ns)[0])
+        return joined
 
     def watch_from(self, after: int) -> tuple[list[CacheEvent], Watcher]:
         """Events above ``after`` still in the window, and a watcher for the later ones."""
@@ -234,7 +267,7 @@ class WatchCache:
             if not page.more or not page.kvs or page.kvs[-1].key == after:
                 break
             after = page.kvs[-1].key
-        self._objects, self._count, self._sorted = objects, count, {}
+        self._objects, self._count, self._sorted, self._joined = objects, count, {}, {}
         self._window.clear()
         self.revision = self._floor = revision
         # Watchers cannot be told what changed while the cache was not watching: end them
@@ -269,10 +302,7 @@ class WatchCache:
             bucket[key] = obj
             if prev is None:
                 self._count += 1
-                self._sorted.clear()
-            else:
-                self._sorted.pop(None, None)
-                self._sorted.pop(obj.namespace, None)
+            self._changed(obj.namespace)
             self._record(CacheEvent(MODIFIED if prev is not None else ADDED, obj, prev))
         else:
             found = self._find(key)
@@ -282,9 +312,15 @@ class WatchCache:
             bucket, prev = found
             del bucket[key]
             self._count -= 1
-            self._sorted.clear()
+            self._changed(prev.namespace)
             gone = _restamp(prev, event.revision)
             self._record(CacheEvent(DELETED, gone, prev))
+
+    def _changed(self, namespace: str) -> None:
+        # Only the lists an object is in change: all namespaces, and its own.
+        for ns in (None, namespace):
+            self._sorted.pop(ns, None)
+            self._joined.pop(ns, None)
 
     def _find(self, key: str) -> tuple[dict[str, CachedObject], CachedObject] | None:
         for bucket in self._objects.values():

@@ -14,10 +14,12 @@ COMMANDS: dict[str, Command] = {}
 
 
 def _register_builtin() -> None:
-    from kybernetes.cli import _apiserver_cmd, _store_cmd
+    from kybernetes.cli import _apiserver_cmd, _controller_manager_cmd, _scheduler_cmd, _store_cmd
 
     COMMANDS.update(_store_cmd.COMMANDS)
     COMMANDS.update(_apiserver_cmd.COMMANDS)
+    COMMANDS.update(_scheduler_cmd.COMMANDS)
+    COMMANDS.update(_controller_manager_cmd.COMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:

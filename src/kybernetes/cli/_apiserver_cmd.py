@@ -13,12 +13,13 @@ import ipaddress
 import logging
 import pathlib
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from kybernetes.apiserver import APIServer, write_kubeconfig
-from kybernetes.store import open_store
+from kybernetes.store import StoreError, open_store, parse_store_url
 
 log = logging.getLogger("kyb.apiserver")
 
@@ -49,11 +50,22 @@ def is_loopback(address: str) -> bool:
         return False
 
 
-async def _serve(args: argparse.Namespace, data_dir: pathlib.Path, datastore: str) -> int:
-    store = await open_store(datastore)
+async def _serve(
+    args: argparse.Namespace, data_dir: pathlib.Path, datastore: str, sock: socket.socket
+) -> int:
+    try:
+        store = await open_store(datastore)
+    except (StoreError, OSError, ValueError) as e:
+        return _fail(f"cannot open the datastore {datastore}: {e}")
+    try:
+        # Only now: a datastore that does not open leaves no data directory behind.
+        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    except OSError as e:
+        await store.close()
+        return _fail(f"cannot create --data-dir {data_dir}: {e.strerror or e}")
     try:
         server = APIServer(store, access_log=args.verbose)
-        serving = asyncio.create_task(server.run(args.bind_address, args.port))
+        serving = asyncio.create_task(server.run(args.bind_address, args.port, sock=sock))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, serving.cancel)
@@ -105,14 +117,33 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if not 0 <= args.port <= 65535:
+        return _fail(f"--port {args.port} is not a TCP port number (0-65535)", 2)
     data_dir = pathlib.Path(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if data_dir.exists() and not data_dir.is_dir():
+        return _fail(f"--data-dir {data_dir} exists and is not a directory", 2)
     datastore = args.datastore or f"sqlite://{(data_dir / 'store.db').resolve()}"
     try:
-        return _runner()(_serve(args, data_dir, datastore))
+        parse_store_url(datastore)
+    except ValueError as e:
+        return _fail(f"--datastore: {e}", 2)
+    # Every check that can fail comes before anything is created: bind first, so a taken
+    # port leaves no data directory or store behind.
+    family = socket.AF_INET6 if ":" in args.bind_address else socket.AF_INET
+    try:
+        sock = socket.create_server((args.bind_address, args.port), family=family)
     except OSError as e:
-        print(f"kyb: cannot serve on {args.bind_address}:{args.port}: {e}", file=sys.stderr)
-        return 1
+        return _fail(f"cannot serve on {args.bind_address}:{args.port}: {e.strerror or e}")
+    try:
+        return _runner()(_serve(args, data_dir, datastore, sock))
+    finally:
+        sock.close()
+
+
+def _fail(message: str, code: int = 1) -> int:
+    """One line on stderr, no traceback: what a user needs to fix their command."""
+    print(f"kyb: {' '.join(message.split())}", file=sys.stderr)
+    return code
 
 
 COMMANDS = {

@@ -20,10 +20,11 @@ Theory of operation:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from kybernetes.client._frozen import deep_freeze
+from kybernetes.client._frozen import FrozenDict, deep_freeze
 
 Object = dict[str, Any]
 IndexFunc = Callable[[Object], Iterable[str]]
@@ -48,17 +49,17 @@ def split_key(key: str) -> tuple[str | None, str]:
     return (namespace, name) if sep else (None, namespace)
 
 
-def index_by_namespace(obj: Object) -> list[str]:
+def index_by_namespace(obj: Object) -> builtins.list[str]:
     namespace = (obj.get("metadata") or {}).get("namespace")
     return [namespace] if namespace else []
 
 
-def index_by_node_name(obj: Object) -> list[str]:
+def index_by_node_name(obj: Object) -> builtins.list[str]:
     node = (obj.get("spec") or {}).get("nodeName")
     return [node] if isinstance(node, str) and node else []
 
 
-def index_by_owner_uid(obj: Object) -> list[str]:
+def index_by_owner_uid(obj: Object) -> builtins.list[str]:
     refs = (obj.get("metadata") or {}).get("ownerReferences") or ()
     return [ref["uid"] for ref in refs if isinstance(ref, Mapping) and ref.get("uid")]
 
@@ -89,10 +90,10 @@ class Cache:
     def get_by_name(self, name: str, namespace: str | None = None) -> Object | None:
         return self._items.get(f"{namespace}/{name}" if namespace else name)
 
-    def list(self) -> list[Object]:
+    def list(self) -> builtins.list[Object]:
         return list(self._items.values())
 
-    def keys(self) -> list[str]:
+    def keys(self) -> builtins.list[str]:
         return list(self._items)
 
     def __len__(self) -> int:
@@ -101,22 +102,22 @@ class Cache:
     def __contains__(self, key: object) -> bool:
         return key in self._items
 
-    def by_index(self, index: str, value: str) -> list[Object]:
+    def by_index(self, index: str, value: str) -> builtins.list[Object]:
         """Objects filed under ``value`` in ``index``, in key order."""
         return [self._items[k] for k in self.index_keys(index, value)]
 
-    def index_keys(self, index: str, value: str) -> list[str]:
+    def index_keys(self, index: str, value: str) -> builtins.list[str]:
         try:
             keys = self._indices[index].get(value, ())
         except KeyError:
             raise KeyError(f"no index named {index!r}") from None
         return sorted(keys)
 
-    def index_values(self, index: str) -> list[str]:
+    def index_values(self, index: str) -> builtins.list[str]:
         """Every value ``index`` files something under."""
         return sorted(self._indices[index])
 
-    def indexers(self) -> list[str]:
+    def indexers(self) -> builtins.list[str]:
         return list(self._indexers)
 
     # -- writing (the informer only) -------------------------------------------------
@@ -131,7 +132,7 @@ class Cache:
 
     def prepare(self, obj: Object) -> Object:
         """The form this cache stores ``obj`` in (frozen in debug mode)."""
-        return deep_freeze(obj) if self.freeze and not _is_frozen(obj) else obj
+        return deep_freeze(obj) if self.freeze and not isinstance(obj, FrozenDict) else obj
 
     def store(self, obj: Object) -> tuple[Object | None, Object]:
         """Insert or replace ``obj``; returns (the previous object or None, the stored one)."""
@@ -166,9 +167,3 @@ class Cache:
                     keys.discard(key)
                     if not keys:
                         del index[value]
-
-
-def _is_frozen(obj: object) -> bool:
-    from kybernetes.client._frozen import FrozenDict
-
-    return isinstance(obj, FrozenDict)

@@ -110,7 +110,11 @@ class FakeClock:
             await self._sleeping.wait()
 
 
-async def sleep_or_event(clock: Clock, event: asyncio.Event, timeout: float | None) -> bool:
+async def sleep_or_event(
+    clock: Clock,
+    event: asyncio.Event,
+    timeout: float | None,  # noqa: ASYNC109 (on the given clock, not the loop's)
+) -> bool:
     """Wait until ``event`` is set or ``timeout`` seconds pass on ``clock``.
 
     Returns whether the event is set. ``timeout=None`` waits for the event only.

@@ -173,9 +173,7 @@ def status_from_body(code: int, body: bytes) -> dict[str, Any]:
     }
 
 
-def error_from_status(
-    code: int, body: bytes, headers: Mapping[str, str] | None = None
-) -> APIError:
+def error_from_status(code: int, body: bytes, headers: Mapping[str, str] | None = None) -> APIError:
     """The typed exception for an error answer (``headers`` with lower-case names)."""
     status = status_from_body(code, body)
     return error_from_status_object(status, code, headers)

@@ -11,13 +11,16 @@ frozen, so mutating through a shallow copy is caught too).
 
 Informers freeze when asked (``freeze=True``) or when the environment variable
 ``KYB_CLIENT_FREEZE=1`` is set, which test suites should do. Off by default: freezing
-copies every object once.
+copies every object once. Each refused mutation is also recorded
+(:func:`cache_mutations`), so a test fails even if the code under test caught the
+exception; and an informer never swallows it from a handler: it stops with it.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import traceback
 from typing import Any, NoReturn
 
 
@@ -25,11 +28,27 @@ class CachedObjectMutation(TypeError):
     """Code tried to change an object owned by an informer cache."""
 
 
+#: Every refused mutation since the last :func:`clear_cache_mutations` (where it happened).
+_MUTATIONS: list[str] = []
+
+
 def _refuse(*_: object, **__: object) -> NoReturn:
+    # Recorded as well as raised: code under test may catch and log the exception (a worker
+    # requeueing on any error), and a test fixture can still fail on the record.
+    _MUTATIONS.append("".join(traceback.format_stack(limit=6)[:-1]))
     raise CachedObjectMutation(
         "objects from an informer cache are shared and read-only: "
         "copy.deepcopy() it, change the copy, and write that"
     )
+
+
+def cache_mutations() -> list[str]:
+    """Stack excerpts of every mutation of a frozen object since the last clear."""
+    return list(_MUTATIONS)
+
+
+def clear_cache_mutations() -> None:
+    _MUTATIONS.clear()
 
 
 class FrozenDict(dict[str, Any]):

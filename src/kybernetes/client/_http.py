@@ -21,6 +21,7 @@ Theory of operation, for every request:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Self
 
@@ -89,7 +90,11 @@ class HTTPClient:
 
     @classmethod
     def from_kubeconfig(
-        cls, path: str | None = None, *, context: str | None = None, **options: Any
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        context: str | None = None,
+        **options: Any,
     ) -> Self:
         """A client for ``context`` of the kubeconfig at ``path`` (default: kubectl's)."""
         return cls(load_kubeconfig(path, context=context), **options)
@@ -129,7 +134,7 @@ class HTTPClient:
         query: Mapping[str, QueryValue | list[str]] | None = None,
         body: Any = None,
         content_type: str = "application/json",
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Any:
         """Send one request; the decoded JSON answer, or a typed error."""
         data = None if body is None else body if isinstance(body, bytes) else orjson.dumps(body)
@@ -147,7 +152,7 @@ class HTTPClient:
         path: str,
         *,
         query: Mapping[str, QueryValue | list[str]] | None = None,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
         read_timeout: float | None = None,
     ) -> Response:
         """Open a streamed answer (2xx only; errors raise). The caller must close it."""
@@ -174,7 +179,7 @@ class HTTPClient:
         target: str,
         body: bytes | None,
         content_type: str,
-        timeout: Timeout,
+        timeout: Timeout,  # noqa: ASYNC109 (per-request budget)
         *,
         stream: bool,
         read_timeout: float | None = None,
@@ -215,7 +220,7 @@ class HTTPClient:
         target: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        timeout: float | None,
+        timeout: float | None,  # noqa: ASYNC109 (per-request budget)
         stream: bool,
         read_timeout: float | None,
     ) -> Response:

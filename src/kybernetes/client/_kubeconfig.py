@@ -299,17 +299,19 @@ def _pem(loc: _Loc, entry: Mapping[str, Any], key: str) -> bytes | None:
 def _ssl_context(
     cluster_loc: _Loc, cluster: Mapping[str, Any], user_loc: _Loc, user: Mapping[str, Any]
 ) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if cluster.get("insecure-skip-tls-verify"):
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+    elif (ca := _pem(cluster_loc, cluster, "certificate-authority")) is not None:
+        # A cluster CA replaces the system's trust store rather than adding to it.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            ctx.load_verify_locations(cadata=ca.decode("ascii", "replace"))
+        except (ssl.SSLError, ValueError) as e:
+            raise cluster_loc.error(f"certificate-authority is not usable: {e}") from None
     else:
-        ca = _pem(cluster_loc, cluster, "certificate-authority")
-        if ca is not None:
-            try:
-                ctx.load_verify_locations(cadata=ca.decode("ascii", "replace"))
-            except (ssl.SSLError, ValueError) as e:
-                raise cluster_loc.error(f"certificate-authority is not usable: {e}") from None
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     cert = _pem(user_loc, user, "client-certificate")
     key = _pem(user_loc, user, "client-key")
     if (cert is None) != (key is None):

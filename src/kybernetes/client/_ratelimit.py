@@ -86,7 +86,7 @@ class ItemExponentialFailureRateLimiter(Generic[T]):
         # Beyond 2**64 the float would overflow long after the cap was reached anyway.
         if failures >= 64:
             return self.max_delay
-        return min(self.base_delay * (2**failures), self.max_delay)
+        return min(self.base_delay * float(2**failures), self.max_delay)
 
     def forget(self, item: T) -> None:
         self._failures.pop(item, None)

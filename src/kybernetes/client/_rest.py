@@ -17,7 +17,7 @@ dict the caller owns. It promises:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any, Literal
 
 from kybernetes.api import ResourceInfo
@@ -70,7 +70,7 @@ class RESTClient(HTTPClient):
         namespace: str | None = None,
         subresource: str | None = None,
         resource_version: str | None = None,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Object:
         path = resource_path(resource, namespace=namespace, name=name, subresource=subresource)
         query = {"resourceVersion": resource_version}
@@ -88,7 +88,7 @@ class RESTClient(HTTPClient):
         continue_: str | None = None,
         resource_version: str | None = None,
         resource_version_match: str | None = None,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Object:
         """One list answer (one page when ``limit`` is set: see ``metadata.continue``)."""
         path = resource_path(resource, namespace=namespace, collection=True)
@@ -111,7 +111,7 @@ class RESTClient(HTTPClient):
         label_selector: str | None = None,
         field_selector: str | None = None,
         page_size: int = 500,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> AsyncIterator[Object]:
         """Each page of a paginated list, following ``continue`` to the end."""
         token: str | None = None
@@ -138,7 +138,7 @@ class RESTClient(HTTPClient):
         label_selector: str | None = None,
         field_selector: str | None = None,
         page_size: int = 500,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Object:
         """Every item, fetched ``page_size`` at a time, as one list object."""
         items: list[Object] = []
@@ -185,7 +185,7 @@ class RESTClient(HTTPClient):
         dry_run: bool = False,
         field_manager: str | None = None,
         field_validation: str | None = None,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Object:
         """POST ``body``; with ``subresource`` (``binding``, ``eviction``) to object ``name``
         (default: the body's name)."""
@@ -217,7 +217,7 @@ class RESTClient(HTTPClient):
         dry_run: bool = False,
         field_manager: str | None = None,
         field_validation: str | None = None,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Object:
         """PUT ``body`` (named by its metadata; a stale ``resourceVersion`` is a Conflict)."""
         meta = object_meta(body)
@@ -243,12 +243,14 @@ class RESTClient(HTTPClient):
         field_manager: str | None = None,
         force: bool | None = None,
         field_validation: str | None = None,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Object:
         """PATCH: ``json`` (a list of operations), ``merge``, ``strategic`` or server-side
         ``apply`` (needs ``field_manager``; ``force`` takes over conflicting fields)."""
         if type not in PATCH_CONTENT_TYPES:
-            raise ValueError(f"unknown patch type {type!r} (one of {', '.join(PATCH_CONTENT_TYPES)})")
+            raise ValueError(
+                f"unknown patch type {type!r} (one of {', '.join(PATCH_CONTENT_TYPES)})"
+            )
         if type == "apply" and not field_manager:
             raise ValueError("a server-side apply needs a field_manager")
         if (type == "json") != (not isinstance(patch, Mapping)):
@@ -277,7 +279,7 @@ class RESTClient(HTTPClient):
         uid: str | None = None,
         resource_version: str | None = None,
         dry_run: bool = False,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Object:
         """DELETE; the answer is the object (still terminating, or as it was) or a Status.
         ``uid``/``resource_version`` are preconditions (a mismatch is a Conflict)."""
@@ -299,7 +301,7 @@ class RESTClient(HTTPClient):
         propagation_policy: PropagationPolicy | None = None,
         grace_period_seconds: int | None = None,
         dry_run: bool = False,
-        timeout: Timeout = DEFAULT,
+        timeout: Timeout = DEFAULT,  # noqa: ASYNC109 (per-request budget)
     ) -> Object:
         """DELETE every object that matches (in ``namespace``, or everywhere)."""
         path = resource_path(resource, namespace=namespace, collection=True)
@@ -308,9 +310,7 @@ class RESTClient(HTTPClient):
             "fieldSelector": field_selector or None,
         }
         body = _delete_options(propagation_policy, grace_period_seconds, dry_run)
-        result: Object = await self.request(
-            "DELETE", path, query=query, body=body, timeout=timeout
-        )
+        result: Object = await self.request("DELETE", path, query=query, body=body, timeout=timeout)
         return result
 
     def watch(
@@ -322,7 +322,7 @@ class RESTClient(HTTPClient):
         label_selector: str | None = None,
         field_selector: str | None = None,
         timeout_seconds: int = DEFAULT_WATCH_TIMEOUT,
-    ) -> AsyncIterator[WatchEvent]:
+    ) -> AsyncGenerator[WatchEvent, None]:
         """Every change after ``resource_version``, resumed across streams
         (:func:`._watch.watch`); raises ``WatchExpired`` when a relist is needed."""
         return watch(
@@ -346,7 +346,7 @@ class RESTClient(HTTPClient):
         timeout_seconds: int | None = DEFAULT_WATCH_TIMEOUT,
         allow_bookmarks: bool = True,
         send_initial_events: bool = False,
-    ) -> AsyncIterator[WatchEvent]:
+    ) -> AsyncGenerator[WatchEvent, None]:
         """One raw watch stream (:func:`._watch.watch_once`), bookmarks included."""
         return watch_once(
             self,

@@ -114,14 +114,14 @@ class _StreamingResponse:
     async def read(self) -> bytes:
         try:
             return await self._response.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+        except (TimeoutError, aiohttp.ClientError) as e:
             raise _translate(e) from e
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._response.content.iter_any():
                 yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+        except (TimeoutError, aiohttp.ClientError) as e:
             raise _translate(e) from e
 
     async def close(self) -> None:
@@ -176,8 +176,10 @@ class AiohttpTransport:
         else:
             timeout = aiohttp.ClientTimeout(total=request.timeout)
         try:
-            response = await asyncio.wait_for(
-                session.request(
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that races with the answer, leaving a watch running for ever.
+            async with asyncio.timeout(request.timeout):
+                response = await session.request(
                     request.method,
                     request.url,
                     headers=dict(request.headers),
@@ -185,16 +187,14 @@ class AiohttpTransport:
                     timeout=timeout,
                     allow_redirects=False,
                     server_hostname=self._server_hostname,
-                ),
-                request.timeout,
-            )
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+                )
+        except (TimeoutError, aiohttp.ClientError) as e:
             raise _translate(e) from e
         if request.stream:
             return _StreamingResponse(response)
         try:
             body = await response.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+        except (TimeoutError, aiohttp.ClientError) as e:
             raise _translate(e) from e
         finally:
             response.release()

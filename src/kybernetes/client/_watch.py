@@ -25,7 +25,7 @@ closes the stream too.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,7 @@ async def watch_once(
     timeout_seconds: int | None = DEFAULT_WATCH_TIMEOUT,
     allow_bookmarks: bool = True,
     send_initial_events: bool = False,
-) -> AsyncIterator[WatchEvent]:
+) -> AsyncGenerator[WatchEvent, None]:
     """One watch stream, every event as sent (bookmarks included), until the server ends it."""
     path = resource_path(resource, namespace=namespace, collection=True)
     query = _watch_query(
@@ -178,7 +178,7 @@ async def watch(
     label_selector: str | None = None,
     field_selector: str | None = None,
     timeout_seconds: int = DEFAULT_WATCH_TIMEOUT,
-) -> AsyncIterator[WatchEvent]:
+) -> AsyncGenerator[WatchEvent, None]:
     """Every change after ``resource_version``, resuming across streams (see module doc)."""
     if not resource_version or resource_version == "0":
         raise ValueError(

@@ -17,7 +17,7 @@ from kybernetes.store._errors import (
     ValueTooLarge,
     WatchDropped,
 )
-from kybernetes.store._open import open_store
+from kybernetes.store._open import open_store, parse_store_url
 from kybernetes.store._protocol import (
     DEFAULT_MAX_VALUE_SIZE,
     Deleted,
@@ -50,4 +50,5 @@ __all__ = [
     "Watch",
     "WatchDropped",
     "open_store",
+    "parse_store_url",
 ]

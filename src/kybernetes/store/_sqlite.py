@@ -159,7 +159,9 @@ class SqliteStore:
     def _open_files(path: str) -> tuple[str, int, sqlite3.Connection, Writer, int, int]:
         path = os.path.abspath(path)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        lock_fd = os.open(path + "-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        lock_path = path + "-lock"
+        new_lock = not os.path.exists(lock_path)
+        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -176,6 +178,9 @@ class SqliteStore:
                 raise
         except BaseException:
             os.close(lock_fd)
+            if new_lock:  # a store that does not open leaves nothing behind
+                with contextlib.suppress(OSError):
+                    os.unlink(lock_path)
             raise
         return (
             path,

@@ -158,6 +158,7 @@ def test_wait_for_delete_with_a_finalizer(cluster: Cluster, ns: str) -> None:
             "--for=delete",
             "cm/held",
             "--timeout=60s",
+            "-v=6",
         ],
         env=cluster.env(),
         stdout=subprocess.PIPE,
@@ -165,13 +166,23 @@ def test_wait_for_delete_with_a_finalizer(cluster: Cluster, ns: str) -> None:
         text=True,
     )
     try:
+        # Release the finalizer only once kubectl is watching (its -v=6 log names the watch
+        # request), so the test sees wait observe the deletion rather than a missing object.
+        assert waiter.stderr is not None
+        log = []
+        for line in waiter.stderr:
+            log.append(line)
+            if "watch=true" in line:
+                break
+        else:
+            pytest.fail("kubectl wait never watched:\n" + "".join(log))
         k("patch", "-n", ns, "cm", "held", "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
         out, err = waiter.communicate(timeout=60)
     finally:
         if waiter.poll() is None:
             waiter.kill()
             waiter.wait()
-    assert waiter.returncode == 0, err
+    assert waiter.returncode == 0, "".join(log) + err
     assert "condition met" in out or "deleted" in out
 
 
