@@ -443,6 +443,7 @@ class Handlers:
                 patched, warnings = fieldcheck.check(
                     info, patched, wopts.field_validation, kind=SCALE_KIND
                 )
+                check_identity(patched, target)
                 return apply_scale(info, current, patched)
 
         # Scale writes are recorded on the workload, under the "scale" subresource.

@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
@@ -117,17 +118,16 @@ def _foreign_sqlite(path: pathlib.Path) -> None:
     ("make", "text"),
     [
         (_random_bytes, "not a readable kybernetes store"),
-        (_damaged_sqlite, "store"),
+        (_damaged_sqlite, "malformed"),
         (_foreign_sqlite, "not a kybernetes store"),
     ],
     ids=["random bytes", "damaged pages", "someone else's database"],
 )
 def test_a_corrupt_sqlite_store_is_left_alone(
-    tmp_path: pathlib.Path, make: object, text: str
+    tmp_path: pathlib.Path, make: Callable[[pathlib.Path], None], text: str
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    assert callable(make)
     make(data / "store.db")
     before = snapshot(tmp_path)
     done = kyb(tmp_path, "--data-dir", "data", "--port", "0")

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from kybernetes.api import REGISTRY
+from kybernetes.api import REGISTRY, ResourceInfo
 from kybernetes.apiserver import _fieldcheck as fieldcheck
 from kybernetes.apiserver._errors import APIError
 from kybernetes.apiserver._httperrors import errors_as_status
@@ -32,8 +32,14 @@ from kybernetes.apiserver._patching import decode_patch
 from kybernetes.apiserver._render import warning_headers
 from kybernetes.apiserver._request import Target, check_identity, decode
 
-CONFIGMAPS = REGISTRY.get("", "v1", "configmaps")
-assert CONFIGMAPS is not None
+
+def _configmaps() -> ResourceInfo:
+    info = REGISTRY.get("", "v1", "configmaps")
+    assert info is not None
+    return info
+
+
+CONFIGMAPS = _configmaps()
 
 
 def nested_json(depth: int) -> bytes:
