@@ -367,7 +367,6 @@ class FieldSet:
         # equality, which runs in C, is set equality.
         return isinstance(other, FieldSet) and self._root == other._root
 
-
     def __repr__(self) -> str:
         return f"FieldSet({orjson.dumps(self.to_fields_v1()).decode()})"
 
