@@ -18,18 +18,24 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kybernetes.api import REGISTRY
+from kybernetes.api import REGISTRY, ResourceInfo
 from kybernetes.apiserver import APIServer
 from kybernetes.client import RESTClient
 from kybernetes.scheduler import Scheduler, SchedulerConfig, default_config
 from kybernetes.store import open_store
 
-PODS = REGISTRY.get("", "v1", "pods")
-NODES = REGISTRY.get("", "v1", "nodes")
-NAMESPACES = REGISTRY.get("", "v1", "namespaces")
-EVENTS = REGISTRY.get("", "v1", "events")
-PRIORITY_CLASSES = REGISTRY.get("scheduling.k8s.io", "v1", "priorityclasses")
-assert PODS and NODES and NAMESPACES and EVENTS and PRIORITY_CLASSES
+
+def _resource(group: str, plural: str) -> ResourceInfo:
+    info = REGISTRY.get(group, "v1", plural)
+    assert info is not None, plural
+    return info
+
+
+PODS = _resource("", "pods")
+NODES = _resource("", "nodes")
+NAMESPACES = _resource("", "namespaces")
+EVENTS = _resource("", "events")
+PRIORITY_CLASSES = _resource("scheduling.k8s.io", "priorityclasses")
 
 Obj = dict[str, Any]
 

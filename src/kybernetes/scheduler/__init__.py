@@ -47,14 +47,16 @@ from kybernetes.scheduler._events import (
 from kybernetes.scheduler._fiterror import Diagnosis, FitError
 from kybernetes.scheduler._framework import (
     MAX_NODE_SCORE,
+    CycleState,
+    PostFilterResult,
+    PreFilterResult,
+)
+from kybernetes.scheduler._handle import (
     AlreadyBound,
     ClusterAPI,
     ClusterLister,
-    CycleState,
     Handle,
     NodeInfoLister,
-    PostFilterResult,
-    PreFilterResult,
     WaitingPod,
     WaitingPods,
 )

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kybernetes.scheduler._fiterror import NO_NODES_MESSAGE, Diagnosis, FitError
-from kybernetes.scheduler._framework import CycleState, NodeInfoLister
+from kybernetes.scheduler._framework import CycleState
+from kybernetes.scheduler._handle import NodeInfoLister
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._runtime import Framework

@@ -17,7 +17,7 @@ from kybernetes.scheduler._algorithm import Algorithm
 from kybernetes.scheduler._cache import SchedulerCache
 from kybernetes.scheduler._config import SchedulerConfig
 from kybernetes.scheduler._cycle import SchedulingCore
-from kybernetes.scheduler._framework import ClusterAPI, ClusterLister, Handle, WaitingPods
+from kybernetes.scheduler._handle import ClusterAPI, ClusterLister, Handle, WaitingPods
 from kybernetes.scheduler._queue import QueueProfile, SchedulingQueue
 from kybernetes.scheduler._runtime import Framework
 from kybernetes.scheduler._status import ConfigError

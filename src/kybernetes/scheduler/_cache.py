@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kybernetes.scheduler._nodeinfo import NodeInfo
-from kybernetes.scheduler._podinfo import PodInfo
+from kybernetes.scheduler._podinfo import PodInfo, pod_uid
 
 log = logging.getLogger("kyb.scheduler.cache")
 
@@ -60,6 +60,8 @@ class SchedulerCache:
         self._order: list[NodeInfo] | None = None
         self._affinity: list[NodeInfo] | None = None
         self._anti_affinity: list[NodeInfo] | None = None
+        self._affinity_nodes: dict[str, None] = {}
+        self._anti_affinity_nodes: dict[str, None] = {}
 
     # -- nodes ---------------------------------------------------------------------------
 
@@ -123,22 +125,33 @@ class SchedulerCache:
             info = self._infos[name] = NodeInfo({"metadata": {"name": name}})
         return info
 
-    def _place(self, pi: PodInfo) -> None:
-        self._node(pi.node_name).add_pod(pi)
+    def _track(self, pi: PodInfo, info: NodeInfo) -> None:
+        """Keep the sets of nodes with (anti-)affinity pods current, so the affinity
+        plugins never scan every node to find them."""
         if pi.has_affinity:
+            if info.pods_with_affinity:
+                self._affinity_nodes[info.name] = None
+            else:
+                self._affinity_nodes.pop(info.name, None)
             self._affinity = None
         if pi.has_required_anti_affinity:
+            if info.pods_with_required_anti_affinity:
+                self._anti_affinity_nodes[info.name] = None
+            else:
+                self._anti_affinity_nodes.pop(info.name, None)
             self._anti_affinity = None
+
+    def _place(self, pi: PodInfo) -> None:
+        info = self._node(pi.node_name)
+        info.add_pod(pi)
+        self._track(pi, info)
 
     def _unplace(self, pi: PodInfo) -> None:
         info = self._infos.get(pi.node_name)
         if info is None:
             return
         info.remove_pod(pi.uid)
-        if pi.has_affinity:
-            self._affinity = None
-        if pi.has_required_anti_affinity:
-            self._anti_affinity = None
+        self._track(pi, info)
         if not info.pods and pi.node_name not in self._nodes:
             del self._infos[pi.node_name]
 
@@ -168,8 +181,9 @@ class SchedulerCache:
 
     def add_pod(self, pod: Mapping[str, Any]) -> PodInfo:
         """An assigned pod from the informer (confirms an assumed one)."""
-        pi = PodInfo(pod)
-        state = self._pods.get(pi.uid)
+        state = self._pods.get(pod_uid(pod))
+        # Binding changes nothing the scheduler parsed: reuse it (parsing is not free).
+        pi = state.info.with_pod(pod) if state is not None else PodInfo(pod)
         if state is not None:
             self._unplace(state.info)
         self._pods[pi.uid] = _PodState(pi, assumed=False)
@@ -179,8 +193,7 @@ class SchedulerCache:
     update_pod = add_pod
 
     def remove_pod(self, pod: Mapping[str, Any]) -> PodInfo | None:
-        uid = (pod.get("metadata") or {}).get("uid") or PodInfo(pod).uid
-        state = self._pods.pop(uid, None)
+        state = self._pods.pop(pod_uid(pod), None)
         if state is None:
             return None
         self._unplace(state.info)
@@ -206,12 +219,14 @@ class SchedulerCache:
 
     def have_pods_with_affinity(self) -> builtins.list[NodeInfo]:
         if self._affinity is None:
-            self._affinity = [n for n in self.list() if n.pods_with_affinity]
+            names = self._affinity_nodes
+            self._affinity = [self._infos[n] for n in names if n in self._nodes]
         return self._affinity
 
     def have_pods_with_required_anti_affinity(self) -> builtins.list[NodeInfo]:
         if self._anti_affinity is None:
-            self._anti_affinity = [n for n in self.list() if n.pods_with_required_anti_affinity]
+            names = self._anti_affinity_nodes
+            self._anti_affinity = [self._infos[n] for n in names if n in self._nodes]
         return self._anti_affinity
 
     def image_node_count(self, image: str) -> int:

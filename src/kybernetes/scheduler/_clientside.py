@@ -16,7 +16,7 @@ from typing import Any
 
 from kybernetes.api import REGISTRY, ResourceInfo
 from kybernetes.client import NAMESPACE_INDEX, Conflict, Informer, RESTClient
-from kybernetes.scheduler._framework import AlreadyBound
+from kybernetes.scheduler._handle import AlreadyBound
 
 
 def resource(group: str, version: str, plural: str) -> ResourceInfo:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from kybernetes.scheduler._algorithm import Algorithm, NoNodesAvailable, ScheduleResult
 from kybernetes.scheduler._cache import SchedulerCache
 from kybernetes.scheduler._fiterror import NO_NODES_MESSAGE, FitError
-from kybernetes.scheduler._framework import CycleState, WaitingPod
+from kybernetes.scheduler._framework import CycleState
+from kybernetes.scheduler._handle import WaitingPod
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._queue import QueuedPodInfo, SchedulingQueue
 from kybernetes.scheduler._runtime import Framework
@@ -65,9 +66,7 @@ class Failed:
 
 def assumed_copy(pod: PodInfo, node_name: str) -> PodInfo:
     """``pod`` with ``spec.nodeName`` set (shallow copies: the original is shared)."""
-    obj = dict(pod.pod)
-    obj["spec"] = {**(pod.pod.get("spec") or {}), "nodeName": node_name}
-    return PodInfo(obj)
+    return pod.with_node(node_name)
 
 
 class SchedulingCore:

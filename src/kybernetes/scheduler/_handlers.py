@@ -39,7 +39,7 @@ from kybernetes.scheduler._events import (
     node_update_actions,
     pod_update_actions,
 )
-from kybernetes.scheduler._podinfo import PodInfo
+from kybernetes.scheduler._podinfo import pod_uid
 from kybernetes.scheduler._queue import SchedulingQueue
 
 log = logging.getLogger("kyb.scheduler.events")
@@ -99,7 +99,7 @@ class EventHandlers:
                 self.cache.add_pod(new)
                 self.queue.move_all_to_active_or_backoff(ASSIGNED_POD_ADD, None, new)
                 return
-            before = self.cache.pod(PodInfo(new).uid)
+            before = self.cache.pod(pod_uid(new))
             after = self.cache.update_pod(new)
             actions = pod_update_actions(before, after) if before is not None else None
             if actions:

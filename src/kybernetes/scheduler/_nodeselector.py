@@ -66,8 +66,34 @@ def label_requirement(expr: Any, path: str) -> LabelRequirement:
         raise AffinityError(f"{path}: {e}") from None
 
 
+# Requirement kinds, compiled for a tight matching loop (terms run once per node).
+_IN, _NOT_IN, _EXISTS, _NOT_EXISTS, _GT, _LT = range(6)
+_KINDS: Final = {
+    LabelOperator.IN: _IN,
+    LabelOperator.NOT_IN: _NOT_IN,
+    LabelOperator.EXISTS: _EXISTS,
+    LabelOperator.DOES_NOT_EXIST: _NOT_EXISTS,
+    LabelOperator.GREATER_THAN: _GT,
+    LabelOperator.LESS_THAN: _LT,
+}
+_Compiled = tuple[str, int, frozenset[str], int]
+
+
+def _compile(req: LabelRequirement) -> _Compiled:
+    kind = _KINDS[req.operator]
+    number = int(req.values[0]) if kind in (_GT, _LT) else 0
+    return (req.key, kind, frozenset(req.values), number)
+
+
+def _int_label(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
 class NodeSelectorTerm:
-    __slots__ = ("fields", "labels")
+    __slots__ = ("compiled", "fields", "labels")
 
     def __init__(
         self, labels: Sequence[LabelRequirement], fields: Sequence[tuple[bool, str]]
@@ -75,6 +101,7 @@ class NodeSelectorTerm:
         self.labels = tuple(labels)
         #: (must equal, node name) pairs from matchFields.
         self.fields = tuple(fields)
+        self.compiled = tuple(_compile(r) for r in self.labels)
 
     @classmethod
     def parse(cls, raw: Any, path: str) -> NodeSelectorTerm:
@@ -108,12 +135,32 @@ class NodeSelectorTerm:
         return cls(labels, parsed_fields)
 
     def matches(self, labels: Mapping[str, str], name: str) -> bool:
-        if not self.labels and not self.fields:
+        if not self.compiled and not self.fields:
             return False
-        for req in self.labels:
-            if not req.matches(labels):
+        for key, kind, values, number in self.compiled:
+            value = labels.get(key)
+            if kind == _IN:
+                if value is None or value not in values:
+                    return False
+            elif kind == _NOT_IN:
+                if value is not None and value in values:
+                    return False
+            elif kind == _EXISTS:
+                if value is None:
+                    return False
+            elif kind == _NOT_EXISTS:
+                if value is not None:
+                    return False
+            else:
+                have = _int_label(value) if value is not None else None
+                if have is None or not (have > number if kind == _GT else have < number):
+                    return False
+        # Plain loops, not all()/any(): this runs once per node, and a generator per call
+        # costs more than the check itself.
+        for equal, value in self.fields:  # noqa: SIM110
+            if (name == value) != equal:
                 return False
-        return all((name == value) == equal for equal, value in self.fields)
+        return True
 
     def node_names(self) -> set[str] | None:
         """The node names this term can only match (``metadata.name In``), or None."""
@@ -147,7 +194,10 @@ class NodeSelector:
         )
 
     def matches(self, labels: Mapping[str, str], name: str) -> bool:
-        return any(term.matches(labels, name) for term in self.terms)
+        for term in self.terms:  # noqa: SIM110 (once per node: no generator)
+            if term.matches(labels, name):
+                return True
+        return False
 
 
 class RequiredNodeAffinity:

@@ -26,6 +26,13 @@ from kybernetes.api import (
     SelectorError,
     label_selector_from_api,
 )
+from kybernetes.scheduler._nodeselector import (
+    AffinityError,
+    NodeSelectorTerm,
+    RequiredNodeAffinity,
+    parse_preferred_terms,
+    parse_required_node_affinity,
+)
 from kybernetes.scheduler._resource import (
     CPU,
     EPHEMERAL_STORAGE,
@@ -34,6 +41,7 @@ from kybernetes.scheduler._resource import (
     pod_non_zero_requests,
     pod_requests,
 )
+from kybernetes.scheduler._selectors import matcher
 
 Object = dict[str, Any]
 
@@ -41,6 +49,7 @@ Object = dict[str, Any]
 class AffinityTerm:
     __slots__ = (
         "all_namespaces",
+        "match",
         "namespace_selector",
         "namespaces",
         "selector",
@@ -58,6 +67,7 @@ class AffinityTerm:
     ) -> None:
         self.namespaces = namespaces
         self.selector = selector
+        self.match = matcher(selector)
         self.topology_key = topology_key
         self.namespace_selector = namespace_selector
         #: ``namespaceSelector: {}`` selects every namespace, whatever its labels.
@@ -73,7 +83,7 @@ class AffinityTerm:
             or self.all_namespaces
             or (ns_labels is not None and self.namespace_selector.matches(ns_labels))
         ):
-            return self.selector.matches(labels)
+            return self.match(labels)
         return False
 
     def with_namespaces(self, namespaces: frozenset[str]) -> AffinityTerm:
@@ -154,6 +164,13 @@ def _terms(
     return required, preferred
 
 
+def pod_uid(pod: Mapping[str, Any]) -> str:
+    """The key PodInfo files a pod under: its uid (``namespace/name`` if it has none)."""
+    meta = pod.get("metadata") or {}
+    uid = meta.get("uid")
+    return str(uid) if uid else f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
+
+
 def normalized_image_name(name: str) -> str:
     """``name:latest`` when the image names no tag or digest (upstream's normalisation)."""
     if name.rfind(":") <= name.rfind("/"):
@@ -178,6 +195,8 @@ def _host_ports(spec: Mapping[str, Any]) -> tuple[tuple[str, str, int], ...]:
 
 class PodInfo:
     __slots__ = (
+        "_node_affinity",
+        "_preferred_node_affinity",
         "affinity_error",
         "host_ports",
         "images",
@@ -233,6 +252,8 @@ class PodInfo:
             for c in spec.get(key) or ()
             if c.get("image")
         )
+        self._node_affinity: Any = None
+        self._preferred_node_affinity: Any = None
         self.affinity_error: str | None = None
         self.required_affinity_terms: list[AffinityTerm] = []
         self.preferred_affinity_terms: list[AffinityTerm] = []
@@ -252,6 +273,66 @@ class PodInfo:
         self.preferred_affinity_terms = pref
         self.required_anti_affinity_terms = anti_req
         self.preferred_anti_affinity_terms = anti_pref
+
+    def with_pod(self, pod: Mapping[str, Any]) -> PodInfo:
+        """A PodInfo for a new version of this pod: the parsed fields are reused when the
+        spec is unchanged apart from ``nodeName`` (binding), else everything is parsed."""
+        spec = pod.get("spec") or {}
+        old_spec = self.pod.get("spec") or {}
+        meta = pod.get("metadata") or {}
+        old_meta = self.pod.get("metadata") or {}
+        same = (
+            meta.get("labels") == old_meta.get("labels")
+            and meta.get("deletionTimestamp") == old_meta.get("deletionTimestamp")
+            and meta.get("uid") == old_meta.get("uid")
+            and len(spec) == len(old_spec)
+            and all(v == old_spec.get(k) for k, v in spec.items() if k != "nodeName")
+        )
+        if not same:
+            return PodInfo(pod)
+        out = PodInfo.__new__(PodInfo)
+        for slot in PodInfo.__slots__:
+            setattr(out, slot, getattr(self, slot))
+        out.pod = pod  # type: ignore[assignment]
+        out.node_name = spec.get("nodeName") or ""
+        # nodeName is not part of node affinity: the parsed form stays valid.
+        return out
+
+    def with_node(self, node_name: str) -> PodInfo:
+        """This pod as assumed on ``node_name`` (shallow copies; the original is shared)."""
+        obj = dict(self.pod)
+        obj["spec"] = {**(self.pod.get("spec") or {}), "nodeName": node_name}
+        return self.with_pod(obj)
+
+    def node_affinity(self) -> RequiredNodeAffinity:
+        """The pod's ``nodeSelector`` and required node affinity, parsed once; raises
+        :class:`~._nodeselector.AffinityError` (every time) if they cannot be parsed."""
+        cached = self._node_affinity
+        if cached is None:
+            try:
+                cached = parse_required_node_affinity(self.pod)
+            except AffinityError as e:
+                cached = e
+            self._node_affinity = cached
+        if isinstance(cached, AffinityError):
+            raise cached
+        result: RequiredNodeAffinity = cached
+        return result
+
+    def preferred_node_affinity(self) -> list[tuple[int, NodeSelectorTerm]]:
+        """(weight, term) of the preferred node affinity, parsed once (raises like
+        :meth:`node_affinity`)."""
+        cached = self._preferred_node_affinity
+        if cached is None:
+            try:
+                cached = parse_preferred_terms(self.pod)
+            except AffinityError as e:
+                cached = e
+            self._preferred_node_affinity = cached
+        if isinstance(cached, AffinityError):
+            raise cached
+        result: list[tuple[int, NodeSelectorTerm]] = cached
+        return result
 
     @property
     def has_affinity(self) -> bool:

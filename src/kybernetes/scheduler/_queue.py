@@ -42,7 +42,7 @@ from kybernetes.scheduler._events import (
     Resource,
     pod_update_actions,
 )
-from kybernetes.scheduler._podinfo import PodInfo
+from kybernetes.scheduler._podinfo import PodInfo, pod_uid
 from kybernetes.scheduler._status import Status
 
 log = logging.getLogger("kyb.scheduler.queue")
@@ -151,13 +151,12 @@ class SchedulingQueue:
             self._to_active(qpi)
 
     def update(self, old: Object, new: Object) -> None:
-        pi = PodInfo(new)
-        qpi = self._pods.get(pi.uid)
+        qpi = self._pods.get(pod_uid(new))
         if qpi is None:
             self.add(new)
             return
         old_pi = qpi.pod
-        qpi.pod = pi
+        pi = qpi.pod = old_pi.with_pod(new)
         self._nominate_from_status(pi)
         if qpi.queue == ACTIVE:
             self._push_active(qpi)  # its order may have changed; the old entry goes stale
@@ -170,14 +169,14 @@ class SchedulingQueue:
                 self._requeue(qpi)
 
     def delete(self, pod: Object) -> None:
-        pi = PodInfo(pod)
-        qpi = self._pods.pop(pi.uid, None)
-        self.delete_nominated(pi.uid)
+        uid = pod_uid(pod)
+        qpi = self._pods.pop(uid, None)
+        self.delete_nominated(uid)
         if qpi is None:
             return
         if qpi.queue == ACTIVE:
             self._active_count -= 1
-        self._unschedulable.pop(pi.uid, None)
+        self._unschedulable.pop(uid, None)
         qpi.queue = ""  # stale heap entries are skipped
 
     def done(self, uid: str) -> None:

@@ -21,16 +21,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kybernetes.scheduler._config import ProfileConfig
-from kybernetes.scheduler._events import ActionType, ClusterEvent, ClusterEventWithHint, Resource
+from kybernetes.scheduler._events import ClusterEventWithHint
 from kybernetes.scheduler._framework import (
     MAX_NODE_SCORE,
     BatchFilterPlugin,
     BatchScorePlugin,
     BindPlugin,
     CycleState,
-    EnqueueExtensions,
     FilterPlugin,
-    Handle,
     NormalizeScorePlugin,
     PermitPlugin,
     PostBindPlugin,
@@ -46,7 +44,14 @@ from kybernetes.scheduler._framework import (
     ReservePlugin,
     ScorePlugin,
 )
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._nodeinfo import NodeInfo
+from kybernetes.scheduler._placement import (
+    build_plugins,
+    collect_hints,
+    place_plugins,
+    score_weights,
+)
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._status import (
     Code,
@@ -58,58 +63,7 @@ from kybernetes.scheduler._status import (
 )
 from kybernetes.scheduler.plugins import Registry
 
-POINTS: dict[str, type] = {
-    "preEnqueue": PreEnqueuePlugin,
-    "queueSort": QueueSortPlugin,
-    "preFilter": PreFilterPlugin,
-    "filter": FilterPlugin,
-    "postFilter": PostFilterPlugin,
-    "preScore": PreScorePlugin,
-    "score": ScorePlugin,
-    "reserve": ReservePlugin,
-    "permit": PermitPlugin,
-    "preBind": PreBindPlugin,
-    "bind": BindPlugin,
-    "postBind": PostBindPlugin,
-}
-#: Points where a plugin can reject a pod: their plugins' events drive requeueing.
-_REJECTING = ("preEnqueue", "preFilter", "filter", "reserve", "permit")
-_ANY_EVENT = ClusterEventWithHint(ClusterEvent(Resource.WILDCARD, ActionType.ALL))
-
 FilterFailure = tuple[Status, str]
-
-
-def _expand(profile: ProfileConfig, plugins: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Extension point -> plugin names, with multiPoint expanded as upstream does."""
-    multi = profile.plugins.get("multiPoint")
-    out: dict[str, list[str]] = {}
-    for point, protocol in POINTS.items():
-        pset = profile.plugins.get(point)
-        enabled = [p.name for p in pset.enabled] if pset else []
-        disabled = set(pset.disabled) if pset else set()
-        for name in enabled:
-            if not isinstance(plugins[name], protocol):
-                raise ConfigError(
-                    f'profile "{profile.scheduler_name}": plugin "{name}" does not '
-                    f"implement the {point} extension point"
-                )
-        if "*" in disabled:
-            out[point] = enabled
-            continue
-        overrides: list[str] = []
-        from_multi: list[str] = []
-        for ref in multi.enabled if multi else ():
-            if not isinstance(plugins[ref.name], protocol) or ref.name in disabled:
-                continue
-            if ref.name in enabled:
-                overrides.append(ref.name)
-            elif ref.name in from_multi:
-                raise ConfigError(f'plugin "{ref.name}" already registered as {point}')
-            else:
-                from_multi.append(ref.name)
-        rest = [n for n in enabled if n not in overrides]
-        out[point] = [n for n in enabled if n in overrides] + from_multi + rest
-    return out
 
 
 class Framework:
@@ -124,19 +78,8 @@ class Framework:
             if profile.percentage_of_nodes_to_score is not None
             else percentage
         )
-        names: dict[str, None] = {}
-        for pset in profile.plugins.values():
-            for ref in pset.enabled:
-                names.setdefault(ref.name)
-        self.plugins: dict[str, Any] = {}
-        for name in names:
-            if name not in registry:
-                raise ConfigError(f'profile "{profile.scheduler_name}": unknown plugin "{name}"')
-            try:
-                self.plugins[name] = registry[name](profile.plugin_args.get(name, {}), handle)
-            except ConfigError as e:
-                raise ConfigError(f'profile "{profile.scheduler_name}": {e}') from None
-        points = _expand(profile, self.plugins)
+        self.plugins = build_plugins(profile, registry, handle)
+        points = place_plugins(profile, self.plugins)
         self.points = points
 
         def at(point: str) -> list[Any]:
@@ -167,7 +110,7 @@ class Framework:
             raise ConfigError(
                 f'profile "{profile.scheduler_name}": at least one bind plugin is needed'
             )
-        self.weights = self._weights(profile)
+        self.weights = score_weights(profile, [p.name for p in self.score_plugins])
         # Protocol isinstance checks are slow: decide once which fast paths exist.
         self._filter_fns = [
             (p.name, p.filter, p.filter_nodes if isinstance(p, BatchFilterPlugin) else None)
@@ -181,31 +124,7 @@ class Framework:
             )
             for p in self.score_plugins
         ]
-        self._hints = self._collect_hints(points)
-
-    def _weights(self, profile: ProfileConfig) -> dict[str, int]:
-        weights: dict[str, int] = {}
-        for point in ("multiPoint", "score"):
-            pset = profile.plugins.get(point)
-            for ref in pset.enabled if pset else ():
-                if ref.weight:
-                    weights[ref.name] = ref.weight
-        return {p.name: weights.get(p.name, 1) for p in self.score_plugins}
-
-    def _collect_hints(
-        self, points: Mapping[str, list[str]]
-    ) -> dict[str, list[ClusterEventWithHint]]:
-        hints: dict[str, list[ClusterEventWithHint]] = {}
-        for point in _REJECTING:
-            for name in points[point]:
-                plugin = self.plugins[name]
-                if name in hints:
-                    continue
-                if isinstance(plugin, EnqueueExtensions):
-                    hints[name] = list(plugin.events_to_register())
-                else:
-                    hints[name] = [_ANY_EVENT]
-        return hints
+        self._hints = collect_hints(points, self.plugins)
 
     # -- queue side ------------------------------------------------------------------------
 

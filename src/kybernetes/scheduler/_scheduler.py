@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from kybernetes.client import (
@@ -61,7 +61,7 @@ from kybernetes.scheduler._clientside import (
 )
 from kybernetes.scheduler._config import SchedulerConfig
 from kybernetes.scheduler._cycle import Failed, Scheduled
-from kybernetes.scheduler._framework import AlreadyBound
+from kybernetes.scheduler._handle import AlreadyBound
 from kybernetes.scheduler._handlers import EventHandlers
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._queue import QueuedPodInfo
@@ -156,6 +156,15 @@ class Scheduler:
     async def run(self) -> None:
         """Watch, and schedule while leading, until cancelled (or leadership is lost:
         :class:`~kybernetes.client.LeadershipLost` is raised, as upstream exits)."""
+        try:
+            await self._run()
+        except BaseExceptionGroup as group:
+            # Raise the one reason (LeadershipLost, an informer failure) as itself.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+
+    async def _run(self) -> None:
         async with asyncio.TaskGroup() as tasks:
             informers = tasks.create_task(self.factory.run(), name="informers")
             recorder = tasks.create_task(self.recorder.run(), name="events")
@@ -278,11 +287,10 @@ class Scheduler:
             queue.add_nominated(pod, failed.nominated_node)
         log.info("pod %s: %s", pod.key, failed.message)
         self.recorder.event(pod.pod, WARNING, "FailedScheduling", failed.message)
-        tasks.create_task(
-            self.writer.mark_unschedulable(
-                pod, failed.reason, failed.message, failed.nominated_node
-            )
+        write = self.writer.mark_unschedulable(
+            pod, failed.reason, failed.message, failed.nominated_node
         )
+        tasks.create_task(_logged(write))
         if failed.victims and failed.nominated_node:
             lower = [
                 p
@@ -292,10 +300,20 @@ class Scheduler:
             for p in lower:
                 queue.delete_nominated(p.uid)
             tasks.create_task(
-                self.writer.preempt(
-                    pod, failed.nominated_node, failed.victims, lower, failed.qpi.pod.scheduler_name
+                _logged(
+                    self.writer.preempt(
+                        pod, failed.nominated_node, failed.victims, lower, pod.scheduler_name
+                    )
                 )
             )
+
+
+async def _logged(write: Coroutine[Any, Any, None]) -> None:
+    """Run a best-effort write; a failure is logged, never allowed to stop the scheduler."""
+    try:
+        await write
+    except Exception:
+        log.exception("a status or preemption write failed")
 
 
 class _BindingFailed(Exception):

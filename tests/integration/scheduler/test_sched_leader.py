@@ -22,12 +22,13 @@ from tests.support.live_scheduler import (
     wait_pods,
 )
 
-from kybernetes.api import REGISTRY
+from kybernetes.api import REGISTRY, ResourceInfo
 from kybernetes.client import NotFound, RESTClient
 from kybernetes.scheduler import Scheduler, load_config
 
-LEASES = REGISTRY.get("coordination.k8s.io", "v1", "leases")
-assert LEASES is not None
+_LEASES = REGISTRY.get("coordination.k8s.io", "v1", "leases")
+assert _LEASES is not None
+LEASES: ResourceInfo = _LEASES
 
 SHORT_LEASE = """\
 apiVersion: kubescheduler.config.k8s.io/v1

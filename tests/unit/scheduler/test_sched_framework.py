@@ -76,7 +76,7 @@ async def test_ties_are_broken_at_random_and_spread() -> None:
 
 async def test_spreading_by_least_allocated() -> None:
     core = make_core([make_node(f"n{i}", cpu="4") for i in range(4)])
-    picks = Counter()
+    picks: Counter[str] = Counter()
     for i in range(8):
         outcome = await schedule(core, make_pod(f"p{i}", cpu="1"))
         assert isinstance(outcome, Scheduled)
@@ -156,7 +156,8 @@ async def test_reserve_rejection_undoes_the_assumption() -> None:
     assert isinstance(outcome, Failed) and outcome.plugins == {"Gate"}
     assert outcome.message == "denied at reserve"
     assert core.frameworks["default-scheduler"].plugins["Gate"].unreserved == ["x"]
-    assert core.cache.get("n").req_cpu == 0  # type: ignore[union-attr]
+    node = core.cache.get("n")
+    assert node is not None and node.req_cpu == 0
 
 
 async def test_permit_wait_allow_and_timeout() -> None:

@@ -110,7 +110,7 @@ async def test_preferred_affinity_and_anti_affinity_score() -> None:
     cache = make_pod("cache", labels={"app": "cache"}, node_name="a2")
     core = make_core(_nodes(), [cache])
     near = _affinity("podAffinity", _term({"app": "cache"}, ZONE), preferred=True)
-    picks = Counter()
+    picks: Counter[str] = Counter()
     for i in range(4):
         outcome = await schedule(core, make_pod(f"near{i}", spec=near))
         assert isinstance(outcome, Scheduled)
@@ -145,3 +145,30 @@ async def test_invalid_selector_is_reported() -> None:
         "requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector:"
     )
     assert "Sideways" in outcome.message
+
+
+def test_batch_filter_agrees_with_per_node_filter() -> None:
+    from kybernetes.scheduler import CycleState, PodInfo
+    from kybernetes.scheduler.plugins import InterPodAffinity
+
+    existing = [
+        make_pod("w", labels={"app": "web"}, node_name="a1"),
+        make_pod("g", node_name="b1", spec=_affinity("podAntiAffinity", _term({"app": "x"}, ZONE))),
+    ]
+    core = make_core(_nodes(), existing)
+    plugin = InterPodAffinity({}, core.frameworks["default-scheduler"].handle)
+    specs = [
+        _affinity("podAntiAffinity", _term({"app": "web"}, HOST)),
+        _affinity("podAffinity", _term({"app": "web"}, ZONE)),
+        {},
+    ]
+    for spec in specs:
+        for labels in ({"app": "x"}, {"app": "web"}):
+            state, pod = CycleState(), PodInfo(make_pod("p", labels=labels, spec=spec))
+            _, status = plugin.pre_filter(state, pod, core.cache.list())
+            if status is not None:
+                continue  # skipped: nothing to filter
+            infos = core.cache.list()
+            assert plugin.filter_nodes(state, pod, infos) == [
+                plugin.filter(state, pod, n) for n in infos
+            ]

@@ -221,3 +221,21 @@ def test_batch_paths_agree_with_per_node_calls(
     balanced = NodeResourcesBalancedAllocation({})
     if balanced.pre_score(CycleState(), incoming, infos) is None:
         _scores(balanced, incoming, infos)
+
+
+def test_remembered_scores_follow_node_changes_and_pod_requests() -> None:
+    fit, balanced = _fit(), NodeResourcesBalancedAllocation({})
+    infos = [node_info(make_node(f"n{i}", cpu="4", memory="8Gi")) for i in range(3)]
+    small, big = (
+        PodInfo(make_pod("s", cpu="1", memory="1Gi")),
+        PodInfo(make_pod("b", cpu="3", memory="1Gi")),
+    )
+    for plugin in (fit, balanced):
+        first = _scores(plugin, small, infos)
+        infos[1].add_pod(PodInfo(make_pod("x", cpu="2", memory="4Gi")))
+        second = _scores(plugin, small, infos)  # checks the batch against per-node scores
+        assert second[0] == first[0] and second[1] != first[1]
+        clone = infos[2].clone()
+        clone.add_pod(PodInfo(make_pod("y", cpu="1")))
+        assert _scores(plugin, small, [clone]) != [first[2]]
+        _scores(plugin, big, infos)

@@ -34,7 +34,7 @@ def _web(name: str, **kwargs: Any) -> dict[str, Any]:
 
 async def test_max_skew_keeps_zones_even() -> None:
     core = make_core(_nodes("a", "b"), [_web("old1", node_name="a1"), _web("old2", node_name="a2")])
-    zones = Counter()
+    zones: Counter[str] = Counter()
     for i in range(4):
         outcome = await schedule(core, _web(f"w{i}", spec=_spread()))
         assert isinstance(outcome, Scheduled)
@@ -130,3 +130,17 @@ async def test_match_label_keys() -> None:
         ),
     )
     assert isinstance(outcome, Scheduled)
+
+
+async def test_batch_filter_agrees_with_per_node_filter() -> None:
+    nodes = [*_nodes("a", "b", "c"), make_node("bare")]
+    existing = [_web(f"x{i}", node_name=f"{'aab'[i % 3]}1") for i in range(5)]
+    core = make_core(nodes, existing)
+    plugin = PodTopologySpread({}, core.frameworks["default-scheduler"].handle)
+    for spec in (_spread(), _spread(max_skew=2), _spread(minDomains=4)):
+        state, pod = CycleState(), PodInfo(_web("w", spec=spec))
+        assert plugin.pre_filter(state, pod, core.cache.list())[1] is None
+        infos = core.cache.list()
+        assert plugin.filter_nodes(state, pod, infos) == [
+            plugin.filter(state, pod, n) for n in infos
+        ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kybernetes.scheduler._framework import Handle
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler.plugins._balanced import NodeResourcesBalancedAllocation
 from kybernetes.scheduler.plugins._defaultbinder import DefaultBinder
 from kybernetes.scheduler.plugins._defaultpreemption import DefaultPreemption

@@ -11,13 +11,15 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kybernetes.scheduler._framework import MAX_NODE_SCORE, CycleState, Handle
+from kybernetes.scheduler._framework import MAX_NODE_SCORE, CycleState
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._resource import CPU, MEMORY
 from kybernetes.scheduler._status import SKIP, Status
 from kybernetes.scheduler.plugins._helpers import check_args
 from kybernetes.scheduler.plugins._resource_scoring import (
+    NodeScoreMemo,
     node_vectors,
     parse_resources,
     pod_request_for,
@@ -47,6 +49,7 @@ class NodeResourcesBalancedAllocation:
         self.resources = parse_resources(NAME, args.get("resources"))
         # Weights do not matter to this score: only which resources are compared.
         self.cpu_memory = [r.name for r in self.resources] == [CPU, MEMORY]
+        self.memo = NodeScoreMemo()
 
     def pre_score(
         self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]
@@ -61,17 +64,24 @@ class NodeResourcesBalancedAllocation:
         if not self.cpu_memory:
             return [self.score(state, pod, n) for n in nodes]
         cpu, mem = pod.req_cpu, pod.req_mem
+        table = self.memo.table(cpu, mem)
         out: list[int] = []
         append = out.append
         for n in nodes:
+            hit = table.get(n.name)
+            if hit is not None and hit[0] == n.generation:
+                append(hit[1])
+                continue
             ac, am = n.alloc_cpu, n.alloc_mem
             if ac and am:
                 fc = (n.req_cpu + cpu) / ac
                 fm = (n.req_mem + mem) / am
                 diff = (fc if fc < 1.0 else 1.0) - (fm if fm < 1.0 else 1.0)
-                append(int((1 - (diff if diff >= 0 else -diff) / 2) * MAX_NODE_SCORE))
+                value = int((1 - (diff if diff >= 0 else -diff) / 2) * MAX_NODE_SCORE)
             else:
-                append(self.score(state, pod, n))
+                value = self.score(state, pod, n)
+            table[n.name] = (n.generation, value)
+            append(value)
         return out
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:

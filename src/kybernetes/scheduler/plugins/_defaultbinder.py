@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kybernetes.scheduler._framework import CycleState, Handle
+from kybernetes.scheduler._framework import CycleState
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._status import Status
 

@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kybernetes.scheduler._fiterror import Diagnosis, FitError
-from kybernetes.scheduler._framework import CycleState, Handle, PostFilterResult
+from kybernetes.scheduler._framework import CycleState, PostFilterResult
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._status import Code, Status, unresolvable, unschedulable
 from kybernetes.scheduler.plugins._helpers import check_args, int_arg

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kybernetes.scheduler._framework import MAX_NODE_SCORE, CycleState, Handle
+from kybernetes.scheduler._framework import MAX_NODE_SCORE, CycleState
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._status import SKIP, Status

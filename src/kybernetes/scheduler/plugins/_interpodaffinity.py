@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kybernetes.scheduler._events import ActionType, ClusterEvent, ClusterEventWithHint, Resource
-from kybernetes.scheduler._framework import MAX_NODE_SCORE, CycleState, Handle, PreFilterResult
+from kybernetes.scheduler._framework import MAX_NODE_SCORE, CycleState, PreFilterResult
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._podinfo import AffinityTerm, PodInfo
 from kybernetes.scheduler._status import SKIP, Status, unresolvable, unschedulable
@@ -112,6 +113,34 @@ class InterPodAffinity:
         if not s.satisfies_existing_anti_affinity(node):
             return _REJECT_EXISTING
         return None
+
+    def filter_nodes(
+        self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None]:
+        s: PreFilterState = state.read(_PRE_FILTER_KEY)
+        if not s.required and not s.anti and not s.existing_anti:
+            return [None] * len(nodes)
+        anti_keys = [t.topology_key for t in s.required_anti] if s.anti else []
+        anti, existing = s.anti, s.existing_anti
+        out: list[Status | None] = []
+        for node in nodes:
+            if s.required and not s.satisfies_affinity(node):
+                out.append(_REJECT_AFFINITY)
+                continue
+            labels = node.labels
+            status: Status | None = None
+            for key in anti_keys:
+                value = labels.get(key)
+                if value is not None and anti.get((key, value), 0) > 0:
+                    status = _REJECT_ANTI
+                    break
+            if status is None and existing:
+                for pair in labels.items():
+                    if existing.get(pair, 0) > 0:
+                        status = _REJECT_EXISTING
+                        break
+            out.append(status)
+        return out
 
     def pre_score(
         self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]

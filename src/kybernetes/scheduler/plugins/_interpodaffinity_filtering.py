@@ -81,18 +81,33 @@ class PreFilterState:
 
     def count_existing_anti(self, nodes: Sequence[NodeInfo]) -> None:
         pod, ns_labels = self.pod, self.ns_labels
+        namespace, labels, counts = pod.namespace, pod.labels, self.existing_anti
         for node in nodes:
             for existing in node.pods_with_required_anti_affinity:
                 for term in existing.required_anti_affinity_terms:
-                    if term.matches(pod.namespace, pod.labels, ns_labels):
-                        bump(self.existing_anti, node.labels, term.topology_key, 1)
+                    if term.matches(namespace, labels, ns_labels):
+                        bump(counts, node.labels, term.topology_key, 1)
 
     def count_incoming(self, nodes: Sequence[NodeInfo]) -> None:
         if not self.required and not self.required_anti:
             return
+        if self.required:
+            for node in nodes:
+                for existing in node.pods:
+                    self._count(existing, node.labels, 1, existing_terms=False)
+            return
+        # Anti-affinity only (the common case): the same counting, inlined.
+        terms = [(t, t.topology_key) for t in self.required_anti]
+        counts = self.anti
         for node in nodes:
+            if not node.pods:
+                continue
+            node_labels = node.labels
             for existing in node.pods:
-                self._count(existing, node.labels, 1, existing_terms=False)
+                namespace, labels = existing.namespace, existing.labels
+                for term, key in terms:
+                    if term.matches(namespace, labels, None):
+                        bump(counts, node_labels, key, 1)
 
     def _count(
         self, other: PodInfo, labels: Mapping[str, str], delta: int, *, existing_terms: bool

@@ -22,7 +22,8 @@ from kybernetes.scheduler._events import (
     QueueingHint,
     Resource,
 )
-from kybernetes.scheduler._framework import CycleState, Handle, PreFilterResult
+from kybernetes.scheduler._framework import CycleState, PreFilterResult
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._nodeselector import (
     AffinityError,
@@ -63,8 +64,8 @@ class NodeAffinity:
         self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]
     ) -> tuple[PreFilterResult | None, Status | None]:
         try:
-            required = parse_required_node_affinity(pod.pod)
-            parse_preferred_terms(pod.pod)  # validated now: a bad term is reported once
+            required = pod.node_affinity()
+            pod.preferred_node_affinity()  # validated now: a bad term is reported once
         except AffinityError as e:
             return None, unresolvable(f"invalid node affinity: {e}")
         if required.empty and self.added_required is None:
@@ -103,10 +104,9 @@ class NodeAffinity:
         self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]
     ) -> Status | None:
         try:
-            preferred = parse_preferred_terms(pod.pod)
+            preferred = pod.preferred_node_affinity() + self.added_preferred
         except AffinityError as e:
             return unresolvable(f"invalid node affinity: {e}")
-        preferred += self.added_preferred
         if not preferred:
             return SKIP
         state.write(_PRE_SCORE_KEY, preferred)
@@ -130,7 +130,7 @@ class NodeAffinity:
         if new is None:
             return QUEUE_SKIP
         try:
-            required = parse_required_node_affinity(pod.pod)
+            required = pod.node_affinity()
         except AffinityError:
             return QUEUE_SKIP  # only the pod's own update can fix its terms
         meta = new.get("metadata") or {}

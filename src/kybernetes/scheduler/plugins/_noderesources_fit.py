@@ -28,7 +28,8 @@ from kybernetes.scheduler._events import (
     QueueingHint,
     Resource,
 )
-from kybernetes.scheduler._framework import CycleState, Handle
+from kybernetes.scheduler._framework import CycleState
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._status import Code, ConfigError, Status

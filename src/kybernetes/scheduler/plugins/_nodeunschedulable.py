@@ -3,6 +3,7 @@ the ``node.kubernetes.io/unschedulable:NoSchedule`` taint."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 from kybernetes.scheduler._events import (
@@ -21,6 +22,8 @@ from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._status import Status, unresolvable
 from kybernetes.scheduler._taints import NO_SCHEDULE, TAINT_NODE_UNSCHEDULABLE, tolerations_tolerate
 
+#: C-level attribute access: these flags are checked for every node of every cycle.
+_UNSCHEDULABLE = operator.attrgetter("unschedulable")
 NAME = "NodeUnschedulable"
 REASON = "node(s) were unschedulable"
 _REJECT = unresolvable(REASON)
@@ -38,7 +41,7 @@ class NodeUnschedulable:
     def filter_nodes(
         self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]
     ) -> list[Status | None]:
-        if not any(n.unschedulable for n in nodes):
+        if not any(map(_UNSCHEDULABLE, nodes)):
             return [None] * len(nodes)
         return [self.filter(state, pod, n) for n in nodes]
 

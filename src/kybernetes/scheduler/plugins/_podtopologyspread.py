@@ -20,9 +20,10 @@ from typing import Any
 
 from kybernetes.api import SelectorError
 from kybernetes.scheduler._events import ActionType, ClusterEvent, ClusterEventWithHint, Resource
-from kybernetes.scheduler._framework import MAX_NODE_SCORE, CycleState, Handle, PreFilterResult
+from kybernetes.scheduler._framework import MAX_NODE_SCORE, CycleState, PreFilterResult
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._nodeinfo import NodeInfo
-from kybernetes.scheduler._nodeselector import AffinityError, parse_required_node_affinity
+from kybernetes.scheduler._nodeselector import AffinityError
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._status import SKIP, ConfigError, Status, unresolvable, unschedulable
 from kybernetes.scheduler.plugins._helpers import check_args
@@ -104,7 +105,7 @@ class PodTopologySpread:
     ) -> tuple[PreFilterResult | None, Status | None]:
         try:
             constraints = self._constraints(pod, DO_NOT_SCHEDULE)
-            required = parse_required_node_affinity(pod.pod) if constraints else None
+            required = pod.node_affinity() if constraints else None
         except (SelectorError, AffinityError) as e:
             return None, unresolvable(f"invalid topology spread constraint: {e}")
         if not constraints or required is None:
@@ -131,15 +132,39 @@ class PodTopologySpread:
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
         s: FilterState = state.read(_PRE_FILTER_KEY)
         labels = node.labels
-        for c in s.constraints:
+        for c, self_match in zip(s.constraints, s.self_match, strict=True):
             value = labels.get(c.topology_key)
             if value is None:
                 return _REJECT_MISSING
-            self_match = 1 if c.selector.matches(pod.labels) else 0
             matched = s.match_num.get((c.topology_key, value), 0)
             if matched + self_match - s.min_match(c) > c.max_skew:
                 return _REJECT
         return None
+
+    def filter_nodes(
+        self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None]:
+        s: FilterState = state.read(_PRE_FILTER_KEY)
+        # Per constraint: (key, maxSkew, self match - global minimum), fixed for the call.
+        specs = [
+            (c.topology_key, c.max_skew, self_match - s.min_match(c))
+            for c, self_match in zip(s.constraints, s.self_match, strict=True)
+        ]
+        match_num = s.match_num
+        out: list[Status | None] = []
+        for node in nodes:
+            labels = node.labels
+            status: Status | None = None
+            for key, max_skew, base in specs:
+                value = labels.get(key)
+                if value is None:
+                    status = _REJECT_MISSING
+                    break
+                if match_num.get((key, value), 0) + base > max_skew:
+                    status = _REJECT
+                    break
+            out.append(status)
+        return out
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -151,11 +176,11 @@ class PodTopologySpread:
             return SKIP
         try:
             constraints = self._constraints(pod, SCHEDULE_ANYWAY)
-            required = parse_required_node_affinity(pod.pod)
+            if not constraints:
+                return SKIP
+            required = pod.node_affinity()
         except (SelectorError, AffinityError) as e:
             return unresolvable(f"invalid topology spread constraint: {e}")
-        if not constraints:
-            return SKIP
         own = bool((pod.pod.get("spec") or {}).get("topologySpreadConstraints"))
         require_all = own or not self.system_defaulted
         s = _ScoreState(constraints)

@@ -30,10 +30,11 @@ from kybernetes.api import (
     SelectorError,
     label_selector_from_api,
 )
-from kybernetes.scheduler._framework import ClusterLister
+from kybernetes.scheduler._handle import ClusterLister
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._nodeselector import RequiredNodeAffinity
 from kybernetes.scheduler._podinfo import PodInfo
+from kybernetes.scheduler._selectors import matcher
 from kybernetes.scheduler._taints import find_untolerated
 
 DO_NOT_SCHEDULE: Final = "DoNotSchedule"
@@ -62,8 +63,14 @@ class Constraint:
     node_taints_policy: str = IGNORE
 
     def includes_node(self, pod: PodInfo, node: NodeInfo, required: RequiredNodeAffinity) -> bool:
-        if self.node_affinity_policy == HONOR and not required.matches(node.labels, node.name):
+        if (
+            self.node_affinity_policy == HONOR
+            and not required.empty
+            and not required.matches(node.labels, node.name)
+        ):
             return False
+        if self.node_taints_policy != HONOR or not node.taints:
+            return True
         untolerated = find_untolerated(node.taints, pod.tolerations) is not None
         return not (self.node_taints_policy == HONOR and untolerated)
 
@@ -138,17 +145,21 @@ def default_selector(pod: PodInfo, cluster: ClusterLister) -> LabelSelector:
 
 
 def count_matching(pods: Sequence[PodInfo], selector: LabelSelector, namespace: str) -> int:
-    if selector.empty:
+    if selector.empty or not pods:
         return 0
-    return sum(
-        1
-        for p in pods
-        if not p.terminating and p.namespace == namespace and selector.matches(p.labels)
-    )
+    match = matcher(selector)
+    n = 0
+    for p in pods:
+        if not p.terminating and p.namespace == namespace and match(p.labels):
+            n += 1
+    return n
 
 
 def has_all_keys(labels: Mapping[str, str], constraints: Sequence[Constraint]) -> bool:
-    return all(c.topology_key in labels for c in constraints)
+    for c in constraints:  # noqa: SIM110 (once per node: no generator)
+        if c.topology_key not in labels:
+            return False
+    return True
 
 
 class CriticalPaths:
@@ -186,7 +197,7 @@ class CriticalPaths:
 
 
 class FilterState:
-    __slots__ = ("constraints", "critical", "domains", "match_num", "required")
+    __slots__ = ("constraints", "critical", "domains", "match_num", "required", "self_match")
 
     def __init__(self, constraints: list[Constraint], required: RequiredNodeAffinity) -> None:
         self.constraints = constraints
@@ -194,25 +205,38 @@ class FilterState:
         self.match_num: dict[Pair, int] = {}
         self.domains: dict[str, int] = {}
         self.critical: dict[str, CriticalPaths] = {}
+        self.self_match: list[int] = []
 
     def clone(self) -> FilterState:
         out = FilterState(self.constraints, self.required)
+        out.self_match = self.self_match
         out.match_num = dict(self.match_num)
         out.domains = dict(self.domains)
         out.critical = {k: v.clone() for k, v in self.critical.items()}
         return out
 
     def count(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> None:
+        #: Whether the pod itself matches each constraint (Filter's "self match").
+        self.self_match = [1 if c.selector.matches(pod.labels) else 0 for c in self.constraints]
+        match_num = self.match_num
+        # Every node is eligible unless a policy can exclude some: the usual case, counted
+        # in a tight loop (this runs over all nodes for every pod).
+        everywhere = self.required.empty and all(
+            c.node_taints_policy != HONOR for c in self.constraints
+        )
+        specs = [(c, c.topology_key, c.selector, not c.selector.empty) for c in self.constraints]
+        namespace = pod.namespace
         for node in nodes:
-            if not has_all_keys(node.labels, self.constraints):
+            labels = node.labels
+            if not has_all_keys(labels, self.constraints):
                 continue
-            for c in self.constraints:
-                if not c.includes_node(pod, node, self.required):
+            pods = node.pods
+            for c, key, selector, counts in specs:
+                if not everywhere and not c.includes_node(pod, node, self.required):
                     continue
-                pair = (c.topology_key, node.labels[c.topology_key])
-                self.match_num[pair] = self.match_num.get(pair, 0) + count_matching(
-                    node.pods, c.selector, pod.namespace
-                )
+                pair = (key, labels[key])
+                matched = count_matching(pods, selector, namespace) if pods and counts else 0
+                match_num[pair] = match_num.get(pair, 0) + matched
         for key, _ in self.match_num:
             self.domains[key] = self.domains.get(key, 0) + 1
         for c in self.constraints:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kybernetes.api import SelectorError, label_selector_from_api
-from kybernetes.scheduler._framework import CycleState, PluginsRunner
+from kybernetes.scheduler._framework import CycleState
+from kybernetes.scheduler._handle import PluginsRunner
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._podinfo import PodInfo
 from kybernetes.scheduler._status import Status, unresolvable

@@ -8,6 +8,7 @@ of untolerated PreferNoSchedule taints, normalized in reverse (fewer is better).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,9 @@ from kybernetes.scheduler._taints import (
 )
 from kybernetes.scheduler.plugins._helpers import default_normalize_score
 
+#: C-level attribute access: these flags are checked for every node of every cycle.
+_TAINTS = operator.attrgetter("taints")
+_PREFER = operator.attrgetter("prefer_no_schedule_taints")
 NAME = "TaintToleration"
 _STATE_KEY = "PreScore" + NAME
 
@@ -52,7 +56,7 @@ class TaintToleration:
     def filter_nodes(
         self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]
     ) -> list[Status | None]:
-        if not any(n.taints for n in nodes):
+        if not any(map(_TAINTS, nodes)):
             return [None] * len(nodes)
         return [self.filter(state, pod, n) if n.taints else None for n in nodes]
 
@@ -61,7 +65,7 @@ class TaintToleration:
     ) -> Status | None:
         # Every node scores the same when none has a PreferNoSchedule taint: skipping the
         # plugin then changes no total's order, and saves a call per node.
-        if not any(n.prefer_no_schedule_taints for n in nodes):
+        if not any(map(_PREFER, nodes)):
             return SKIP
         tolerations = [
             t

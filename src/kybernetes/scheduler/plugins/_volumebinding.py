@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kybernetes.scheduler._events import ActionType, ClusterEvent, ClusterEventWithHint, Resource
-from kybernetes.scheduler._framework import CycleState, Handle, PreFilterResult
+from kybernetes.scheduler._framework import CycleState, PreFilterResult
+from kybernetes.scheduler._handle import Handle
 from kybernetes.scheduler._nodeinfo import NodeInfo
 from kybernetes.scheduler._nodeselector import AffinityError, NodeSelector
 from kybernetes.scheduler._podinfo import PodInfo
