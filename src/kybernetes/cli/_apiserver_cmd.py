@@ -15,10 +15,9 @@ import pathlib
 import signal
 import socket
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from kybernetes.apiserver import APIServer, write_kubeconfig
+from kybernetes.cli._loop import run_async
 from kybernetes.store import StoreError, open_store, parse_store_url
 
 log = logging.getLogger("kyb.apiserver")
@@ -93,19 +92,6 @@ async def _serve(
         await store.close()
 
 
-def _runner() -> Callable[[Coroutine[Any, Any, int]], int]:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is absent on some platforms
-        return asyncio.run
-
-    def run(main: Coroutine[Any, Any, int]) -> int:
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(main)
-
-    return run
-
-
 def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -135,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as e:
         return _fail(f"cannot serve on {args.bind_address}:{args.port}: {e.strerror or e}")
     try:
-        return _runner()(_serve(args, data_dir, datastore, sock))
+        return run_async(_serve(args, data_dir, datastore, sock))
     finally:
         sock.close()
 

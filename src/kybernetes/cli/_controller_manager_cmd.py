@@ -15,7 +15,7 @@ import logging
 import signal
 import sys
 
-from kybernetes.cli._apiserver_cmd import _runner
+from kybernetes.cli._loop import run_async
 from kybernetes.client import LeadershipLost, RESTClient
 from kybernetes.controllers import CONTROLLERS, ControllerManager, enabled_controllers
 
@@ -75,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"kyb: {e}", file=sys.stderr)
         return 2
-    return _runner()(_serve(args))
+    return run_async(_serve(args))
 
 
 COMMANDS = {

@@ -15,9 +15,8 @@ import dataclasses
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any
 
+from kybernetes.cli._loop import run_async
 from kybernetes.client import KubeconfigError, LeadershipLost, RESTClient, load_kubeconfig
 from kybernetes.scheduler import (
     ConfigError,
@@ -51,19 +50,6 @@ def _add_args(p: argparse.ArgumentParser) -> None:
         "(default: true, or the config file's leaderElection.leaderElect)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-
-
-def _runner() -> Callable[[Coroutine[Any, Any, int]], int]:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is absent on some platforms
-        return asyncio.run
-
-    def run(main: Coroutine[Any, Any, int]) -> int:
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(main)
-
-    return run
 
 
 async def _serve(args: argparse.Namespace, config: SchedulerConfig) -> int:
@@ -111,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
     except (ConfigError, KubeconfigError) as e:
         print(f"kyb scheduler: {e}", file=sys.stderr)
         return 1
-    return _runner()(_serve(args, config))
+    return run_async(_serve(args, config))
 
 
 COMMANDS = {
